@@ -1,0 +1,147 @@
+/**
+ * The configuration schema: every key Gatehouse understands, with its documentation, default and
+ * validation in one place. The TypeScript types are derived from it; there is no second description.
+ * Key names are Pomerium's (snake_case) so existing configs load unchanged.
+ *
+ * Only checks that need nothing but the value itself live here. Checks across keys (one matcher per
+ * route, rewrites that contradict each other) live in `validate-routes.ts`; Pomerium keys Gatehouse does
+ * not implement are classified in `pomerium-keys.ts`.
+ */
+import { z } from 'zod';
+import { logLevels } from '../shared/logger.js';
+import { parseDuration } from './duration.js';
+import { parseRouteFrom, parseUpstreamUrl, type Parsed } from './urls.js';
+
+/** Header names are RFC 9110 §5.6.2 tokens. */
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** Field values may not carry CR, LF or NUL (RFC 9110 §5.5): they would split the header block. */
+const HEADER_VALUE = /^[^\r\n\0]*$/;
+
+const duration = (description: string) =>
+  z
+    .union([z.string(), z.number().nonnegative()])
+    .transform((value, ctx) => {
+      const ms = typeof value === 'number' ? value * 1000 : parseDuration(value);
+      if (ms === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `"${value}" is not a duration; write it like 30s, 1m30s, 500ms or 2h`,
+        });
+        return z.NEVER;
+      }
+      return ms;
+    })
+    .describe(`${description} (a duration such as 30s or 1h30m; a bare number is seconds)`);
+
+/** Turns a `Parsed` result into a zod transform that reports the message at the key's path. */
+function parsedWith<T>(parse: (text: string) => Parsed<T>) {
+  return (text: string, ctx: z.RefinementCtx): T => {
+    const result = parse(text);
+    if (result.ok) return result.value;
+    ctx.addIssue({ code: 'custom', message: result.message });
+    return z.NEVER;
+  };
+}
+
+const headerName = z.string().regex(HEADER_NAME, 'is not a valid header name');
+const headerValue = z.string().regex(HEADER_VALUE, 'may not contain CR, LF or NUL characters');
+const headerMap = z.record(headerName, headerValue);
+
+/** A PEM document given inline, either as PEM text or base64 of it (Pomerium's convention). */
+const pemOrBase64 = z.string().min(1);
+
+export const routeSchema = z.strictObject({
+  name: z.string().optional().describe('A name for logs and metrics; defaults to the route index.'),
+  description: z.string().optional().describe('Free text for people reading the config.'),
+  from: z
+    .string()
+    .transform(parsedWith(parseRouteFrom))
+    .describe(
+      'The external URL the route answers: `https://host[:port]`. Without a port any port matches. ' +
+        '`*.example.com` matches one or more labels under example.com, never the apex or look-alikes.',
+    ),
+  to: z
+    .union([z.string(), z.array(z.string()).min(1, 'needs at least one upstream URL')])
+    .transform((to) => (typeof to === 'string' ? [to] : to))
+    .pipe(z.array(z.string().transform(parsedWith(parseUpstreamUrl))))
+    .describe(
+      'The upstream URL, or a list used round robin. `http` or `https`; a path in the URL is put ' +
+        'before the request path.',
+    ),
+  prefix: z.string().optional().describe('Match paths equal to this or below it (segment-aware).'),
+  path: z.string().optional().describe('Match exactly this path.'),
+  regex: z.string().optional().describe('Match paths this regular expression matches in full.'),
+  prefix_rewrite: z.string().optional().describe('Replace the matched `prefix` with this.'),
+  regex_rewrite_pattern: z
+    .string()
+    .optional()
+    .describe('Rewrite the path: every match of this pattern is replaced by the substitution.'),
+  regex_rewrite_substitution: z
+    .string()
+    .optional()
+    .describe('The replacement for `regex_rewrite_pattern`; `\\1`… name capture groups.'),
+  preserve_host_header: z
+    .boolean()
+    .default(false)
+    .describe("Send the client's Host header upstream instead of the upstream's own host."),
+  host_rewrite: z.string().optional().describe('Send this Host header upstream.'),
+  timeout: duration('How long to wait for the upstream to start answering before a 504').optional(),
+  idle_timeout: duration(
+    'How long a request or response body may stall before the exchange is aborted; 0 disables',
+  ).optional(),
+  allow_websockets: z.boolean().default(false).describe('Allow WebSocket upgrades on this route.'),
+  tls_skip_verify: z
+    .boolean()
+    .default(false)
+    .describe("Do not verify the upstream's certificate (testing only)."),
+  tls_custom_ca: pemOrBase64
+    .optional()
+    .describe('CA certificate(s) for the upstream, PEM or base64 PEM; also `tls_custom_ca_file`.'),
+  set_request_headers: headerMap.default({}).describe('Headers set on the request to the upstream.'),
+  remove_request_headers: z
+    .array(headerName)
+    .default([])
+    .describe('Headers removed from the request to the upstream.'),
+  set_response_headers: headerMap
+    .default({})
+    .describe('Headers set on every response of this route (they replace the upstream’s).'),
+  allow_public_unauthenticated_access: z
+    .boolean()
+    .default(false)
+    .describe('Serve this route to everyone, signed in or not.'),
+});
+
+export const configSchema = z.strictObject({
+  address: z
+    .string()
+    .optional()
+    .describe('Listen address `[host]:port`; default `:8443`, or `:8080` with `insecure_server`.'),
+  insecure_server: z
+    .boolean()
+    .default(false)
+    .describe('Serve plain HTTP (behind a TLS-terminating load balancer).'),
+  certificate: pemOrBase64
+    .optional()
+    .describe('TLS certificate chain, PEM or base64 PEM; also `certificate_file`.'),
+  certificate_key: pemOrBase64
+    .optional()
+    .describe('TLS private key, PEM or base64 PEM; also `certificate_key_file`.'),
+  trusted_proxies: z
+    .array(z.string())
+    .default([])
+    .describe(
+      'CIDRs of proxies in front of Gatehouse whose X-Forwarded-* headers are believed and appended to.',
+    ),
+  set_response_headers: headerMap
+    .default({})
+    .describe(
+      'Headers set on every response. Defaults add X-Frame-Options, X-Content-Type-Options and, with ' +
+        'TLS, Strict-Transport-Security when the upstream has not set them; an empty value removes one.',
+    ),
+  default_upstream_timeout: duration('Default route `timeout`').default(30_000),
+  log_level: z.enum(logLevels).default('info').describe('The least severe log level written.'),
+  routes: z.array(routeSchema).default([]).describe('The routes, matched in order; first match wins.'),
+});
+
+export type RouteConfig = z.output<typeof routeSchema>;
+export type GatehouseConfig = z.output<typeof configSchema>;

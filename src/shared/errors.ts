@@ -1,0 +1,53 @@
+/**
+ * One error type for everything Gatehouse reports: a stable `code` callers and tests can rely on, the HTTP
+ * `status` the renderer answers with, and `expose` — whether the message may be shown to the client.
+ * Modelled on jose's typed codes and oidc-provider's `expose` flag: 5xx messages never leave the process.
+ */
+export const errorStatus = {
+  ERR_BAD_REQUEST: 400,
+  ERR_BAD_PATH: 400,
+  ERR_BAD_HOST: 400,
+  ERR_ROUTE_NOT_FOUND: 404,
+  ERR_WEBSOCKETS_NOT_ALLOWED: 403,
+  ERR_PAYLOAD_TOO_LARGE: 413,
+  ERR_HEADERS_TOO_LARGE: 431,
+  ERR_INTERNAL: 500,
+  ERR_UPSTREAM_UNAVAILABLE: 502,
+  ERR_UPSTREAM_RESET: 502,
+  ERR_UPSTREAM_TLS: 502,
+  ERR_UPSTREAM_TIMEOUT: 504,
+  ERR_CONFIG_INVALID: 500,
+  ERR_CONFIG_UNREADABLE: 500,
+} as const;
+
+export type ErrorCode = keyof typeof errorStatus;
+
+export interface GatehouseErrorOptions {
+  cause?: unknown;
+  /** Overrides the default: 4xx messages are shown to clients, 5xx are not. */
+  expose?: boolean;
+}
+
+export class GatehouseError extends Error {
+  override readonly name = 'GatehouseError';
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly expose: boolean;
+
+  constructor(code: ErrorCode, message: string, options: GatehouseErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.status = errorStatus[code];
+    this.expose = options.expose ?? this.status < 500;
+  }
+}
+
+export function isGatehouseError(value: unknown): value is GatehouseError {
+  return value instanceof GatehouseError;
+}
+
+/** Turns anything thrown into a GatehouseError, keeping the original as `cause`. */
+export function toGatehouseError(value: unknown): GatehouseError {
+  if (isGatehouseError(value)) return value;
+  return new GatehouseError('ERR_INTERNAL', 'internal error', { cause: value });
+}
