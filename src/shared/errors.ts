@@ -8,6 +8,7 @@ export const errorStatus = {
   ERR_BAD_PATH: 400,
   ERR_BAD_HOST: 400,
   ERR_ROUTE_NOT_FOUND: 404,
+  ERR_METHOD_NOT_ALLOWED: 405,
   ERR_WEBSOCKETS_NOT_ALLOWED: 403,
   ERR_PAYLOAD_TOO_LARGE: 413,
   ERR_HEADERS_TOO_LARGE: 431,
@@ -26,6 +27,8 @@ export interface GatehouseErrorOptions {
   cause?: unknown;
   /** Overrides the default: 4xx messages are shown to clients, 5xx are not. */
   expose?: boolean;
+  /** Response headers the answer needs (`Allow` on a 405, `Retry-After` on a 503). */
+  headers?: Readonly<Record<string, string>>;
 }
 
 export class GatehouseError extends Error {
@@ -33,12 +36,14 @@ export class GatehouseError extends Error {
   readonly code: ErrorCode;
   readonly status: number;
   readonly expose: boolean;
+  readonly headers: Readonly<Record<string, string>>;
 
   constructor(code: ErrorCode, message: string, options: GatehouseErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.status = errorStatus[code];
     this.expose = options.expose ?? this.status < 500;
+    this.headers = options.headers ?? {};
   }
 }
 

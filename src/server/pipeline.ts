@@ -1,0 +1,49 @@
+import type { WebSocketProxy } from '../proxy/upgrade.js';
+import { toGatehouseError } from '../shared/errors.js';
+import type { RequestContext } from './context.js';
+import { decorateResponse } from './decorate-response.js';
+import type { EndpointApp } from './endpoints/endpoint-app.js';
+import { renderError } from './render-error.js';
+import { acceptRequest } from './stages/accept-request.js';
+import { answerEndpoint } from './stages/answer-endpoint.js';
+import { forwardRequest } from './stages/forward-request.js';
+import { matchRoute } from './stages/match-route.js';
+import { prepareUpstream } from './stages/prepare-upstream.js';
+
+/** `next` hands the request to the following stage; `done` means a response is on its way. */
+export type StageResult = 'next' | 'done';
+export type Stage = (ctx: RequestContext) => StageResult | Promise<StageResult>;
+
+export interface PipelineDeps {
+  readonly endpoints: EndpointApp;
+  readonly webSockets: WebSocketProxy;
+  readonly onError: (ctx: RequestContext, error: unknown) => void;
+}
+
+/**
+ * The whole request path, in order. Every request — WebSocket upgrades included — runs these stages; the
+ * first one that answers ends it, and anything thrown becomes one rendered error response.
+ */
+export function createPipeline(deps: PipelineDeps): (ctx: RequestContext) => Promise<void> {
+  const stages: readonly Stage[] = [
+    acceptRequest, //               client address, Host, normalized path
+    answerEndpoint(deps.endpoints), // /ping, /healthz, /readyz
+    matchRoute, //                  first route whose from + path matcher fit, else 404
+    prepareUpstream, //             upstream, rewritten path, clean request headers
+    forwardRequest(deps.webSockets), // stream to the upstream and back, or upgrade
+  ];
+
+  return async (ctx) => {
+    try {
+      for (const stage of stages) {
+        const result = stage(ctx);
+        if ((typeof result === 'string' ? result : await result) === 'done') return;
+      }
+    } catch (error) {
+      deps.onError(ctx, error);
+      renderError(ctx.req.headers, ctx.res, toGatehouseError(error), ctx.id, (status, headers) =>
+        decorateResponse(ctx, status, headers),
+      );
+    }
+  };
+}
