@@ -1,0 +1,37 @@
+/** What `gatehouse check-config` prints for a valid file: where it listens, how, and each route. */
+import { formatListenAddress, parseListenAddress } from './address.js';
+import type { GatehouseConfig, RouteConfig } from './schema.js';
+
+function describePathMatch(route: RouteConfig): string {
+  if (route.prefix !== undefined) return `${route.prefix} (prefix)`;
+  if (route.path !== undefined) return `${route.path} (path)`;
+  if (route.regex !== undefined) return `${route.regex} (regex)`;
+  return '(any path)';
+}
+
+function describeFlags(route: RouteConfig): string {
+  const flags = [
+    route.allow_public_unauthenticated_access && 'public',
+    route.allow_websockets && 'websockets',
+    route.preserve_host_header && 'preserve host',
+    route.host_rewrite !== undefined && `host ${route.host_rewrite}`,
+    route.tls_skip_verify && 'upstream TLS not verified',
+    route.tls_custom_ca !== undefined && 'custom CA',
+  ].filter((flag) => typeof flag === 'string');
+  return flags.length === 0 ? '' : ` [${flags.join(', ')}]`;
+}
+
+function describeRoute(route: RouteConfig, index: number): string {
+  const name = route.name === undefined ? '' : ` (${route.name})`;
+  const upstreams = route.to.map((to) => to.url).join(', ');
+  return `routes[${index}]${name} ${route.from.url} ${describePathMatch(route)} → ${upstreams}${describeFlags(route)}`;
+}
+
+export function summarizeConfig(config: GatehouseConfig): string {
+  const address = formatListenAddress(parseListenAddress(config.address, config.insecure_server));
+  const transport = config.insecure_server
+    ? 'plain HTTP (insecure_server: TLS ends in front of Gatehouse)'
+    : 'TLS';
+  const routes = config.routes.length === 0 ? ['no routes'] : config.routes.map(describeRoute);
+  return [`listening on ${address} with ${transport}`, ...routes].join('\n');
+}
