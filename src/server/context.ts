@@ -18,6 +18,8 @@ export interface RequestContext {
   readonly upgrade: { readonly socket: Duplex; readonly head: Buffer } | undefined;
   /** Filled by accept-request. */
   peerIp: string;
+  /** Whether the direct peer is in `trusted_proxies`, so its X-Forwarded-* are believed. */
+  peerIsTrusted: boolean;
   clientIp: string;
   hostname: string;
   port: number | undefined;
@@ -56,6 +58,7 @@ export function createContext(input: ContextInput): RequestContext {
     proto: input.proto,
     upgrade: input.upgrade,
     peerIp: '',
+    peerIsTrusted: false,
     clientIp: '',
     hostname: '',
     port: undefined,

@@ -11,12 +11,20 @@ export type LogLevel = (typeof logLevels)[number];
 
 export interface LoggerOptions {
   level: LogLevel;
-  /** Where lines go; stdout (buffered, flushed on exit) by default. Tests pass a stream to read them. */
+  /** Where lines go; stdout by default. Tests pass a stream to read them. */
   destination?: DestinationStream;
 }
 
+/**
+ * Lines are gathered up to 8 KiB and written with one synchronous write, at the latest every 250 ms.
+ * Measured under load (bench/README.md): sonic-boom's asynchronous mode re-measures its growing buffer on
+ * every line while a write is in flight and hands each write to the thread pool, which cost more per
+ * request than the whole routing pipeline.
+ */
+const STDOUT = { dest: 1, sync: true, minLength: 8192, periodicFlush: 250 } as const;
+
 export function createLogger(options: LoggerOptions): Logger {
-  const destination = options.destination ?? pino.destination({ dest: 1, sync: false, minLength: 4096 });
+  const destination = options.destination ?? pino.destination(STDOUT);
   return pino(
     {
       level: options.level,

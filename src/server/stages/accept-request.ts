@@ -14,12 +14,15 @@ const ABSOLUTE_FORM = /^https?:\/\/([^/?#]*)(.*)$/i;
 export function acceptRequest(ctx: RequestContext): StageResult {
   const { req, runtime } = ctx;
   ctx.peerIp = req.socket.remoteAddress ?? '';
+  ctx.peerIsTrusted = runtime.isTrustedProxy(ctx.peerIp);
   const forwardedFor = req.headers['x-forwarded-for'];
-  ctx.clientIp = resolveClientIp(
-    ctx.peerIp,
-    typeof forwardedFor === 'string' ? forwardedFor : undefined,
-    runtime.isTrustedProxy,
-  );
+  ctx.clientIp = ctx.peerIsTrusted
+    ? resolveClientIp(
+        ctx.peerIp,
+        typeof forwardedFor === 'string' ? forwardedFor : undefined,
+        runtime.isTrustedProxy,
+      )
+    : ctx.peerIp;
 
   let target = req.url ?? '';
   let authority = req.headers.host;

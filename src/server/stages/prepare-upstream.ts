@@ -18,7 +18,7 @@ export function prepareUpstream(ctx: RequestContext): StageResult {
   ctx.upstreamHeaders = buildUpstreamRequestHeaders({
     rawHeaders: ctx.req.rawHeaders,
     peerIp: ctx.peerIp,
-    peerIsTrusted: ctx.runtime.isTrustedProxy(ctx.peerIp),
+    peerIsTrusted: ctx.peerIsTrusted,
     proto: ctx.proto,
     host: incomingHost,
     requestId: ctx.id,
