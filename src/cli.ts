@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadConfigFile } from './config/load.js';
 import { formatProblem, parseConfig } from './config/parse.js';
+import { renderConfigReference } from './config/reference.js';
 import { summarizeConfig } from './config/summarize.js';
 import { demoConfigYaml } from './demo/demo-config.js';
 import { startSampleApi } from './demo/sample-api.js';
@@ -18,6 +19,7 @@ const USAGE = `Usage:
   gatehouse check-config FILE       validate a config: list every problem, or summarize the routes
   gatehouse demo                    run the demo: sample API behind Gatehouse on http://localhost:8080
   gatehouse demo-upstream [--port N]  run only the sample API (used by docker-compose.yaml)
+  gatehouse config-reference        print the reference of every config key (Markdown)
   gatehouse --version | --help
 
 Every config key can be overridden by an environment variable of the same name in upper case
@@ -69,6 +71,9 @@ async function main(argv: readonly string[]): Promise<number> {
       return runDemo();
     case 'demo-upstream':
       return runDemoUpstream(values.port);
+    case 'config-reference':
+      process.stdout.write(renderConfigReference());
+      return 0;
     default:
       throw new UsageError(`unknown command "${command}"`);
   }

@@ -17,21 +17,19 @@ const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** Field values may not carry CR, LF or NUL (RFC 9110 §5.5): they would split the header block. */
 const HEADER_VALUE = /^[^\r\n\0]*$/;
 
-const duration = (description: string) =>
-  z
-    .union([z.string(), z.number().nonnegative()])
-    .transform((value, ctx) => {
-      const ms = typeof value === 'number' ? value * 1000 : parseDuration(value);
-      if (ms === undefined) {
-        ctx.addIssue({
-          code: 'custom',
-          message: `"${value}" is not a duration; write it like 30s, 1m30s, 500ms or 2h`,
-        });
-        return z.NEVER;
-      }
-      return ms;
-    })
-    .describe(`${description} (a duration such as 30s or 1h30m; a bare number is seconds)`);
+/** Go-style durations; milliseconds in the parsed config. Document with `.meta({ type: 'duration' })`. */
+const duration = () =>
+  z.union([z.string(), z.number().nonnegative()]).transform((value, ctx) => {
+    const ms = typeof value === 'number' ? value * 1000 : parseDuration(value);
+    if (ms === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `"${value}" is not a duration; write it like 30s, 1m30s, 500ms or 2h`,
+      });
+      return z.NEVER;
+    }
+    return ms;
+  });
 
 /** Turns a `Parsed` result into a zod transform that reports the message at the key's path. */
 function parsedWith<T>(parse: (text: string) => Parsed<T>) {
@@ -56,18 +54,22 @@ export const routeSchema = z.strictObject({
   from: z
     .string()
     .transform(parsedWith(parseRouteFrom))
-    .describe(
-      'The external URL the route answers: `https://host[:port]`. Without a port any port matches. ' +
+    .meta({
+      type: 'URL',
+      description:
+        'The external URL the route answers: `https://host[:port]`. Without a port any port matches. ' +
         '`*.example.com` matches one or more labels under example.com, never the apex or look-alikes.',
-    ),
+    }),
   to: z
     .union([z.string(), z.array(z.string()).min(1, 'needs at least one upstream URL')])
     .transform((to) => (typeof to === 'string' ? [to] : to))
     .pipe(z.array(z.string().transform(parsedWith(parseUpstreamUrl))))
-    .describe(
-      'The upstream URL, or a list used round robin. `http` or `https`; a path in the URL is put ' +
+    .meta({
+      type: 'URL or list of URLs',
+      description:
+        'The upstream URL, or a list used round robin. `http` or `https`; a path in the URL is put ' +
         'before the request path.',
-    ),
+    }),
   prefix: z.string().optional().describe('Match paths equal to this or below it (segment-aware).'),
   path: z.string().optional().describe('Match exactly this path.'),
   regex: z.string().optional().describe('Match paths this regular expression matches in full.'),
@@ -85,10 +87,16 @@ export const routeSchema = z.strictObject({
     .default(false)
     .describe("Send the client's Host header upstream instead of the upstream's own host."),
   host_rewrite: z.string().optional().describe('Send this Host header upstream.'),
-  timeout: duration('How long to wait for the upstream to start answering before a 504').optional(),
-  idle_timeout: duration(
-    'How long a request or response body may stall before the exchange is aborted; 0 disables',
-  ).optional(),
+  timeout: duration().optional().meta({
+    type: 'duration',
+    description:
+      'How long the upstream may take to start answering before a 504; default `default_upstream_timeout`.',
+  }),
+  idle_timeout: duration().optional().meta({
+    type: 'duration',
+    description:
+      'How long a request or response body may stall before the exchange is aborted; `0` disables. Default 5m.',
+  }),
   allow_websockets: z.boolean().default(false).describe('Allow WebSocket upgrades on this route.'),
   tls_skip_verify: z
     .boolean()
@@ -138,7 +146,9 @@ export const configSchema = z.strictObject({
       'Headers set on every response. Defaults add X-Frame-Options, X-Content-Type-Options and, with ' +
         'TLS, Strict-Transport-Security when the upstream has not set them; an empty value removes one.',
     ),
-  default_upstream_timeout: duration('Default route `timeout`').default(30_000),
+  default_upstream_timeout: duration()
+    .default(30_000)
+    .meta({ type: 'duration', description: 'The `timeout` of routes that set none.' }),
   log_level: z.enum(logLevels).default('info').describe('The least severe log level written.'),
   routes: z.array(routeSchema).default([]).describe('The routes, matched in order; first match wins.'),
 });
