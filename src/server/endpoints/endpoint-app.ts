@@ -1,5 +1,5 @@
 import express from 'express';
-import { GatehouseError } from '../../shared/errors.js';
+import { GatehouseError, toGatehouseError } from '../../shared/errors.js';
 import type { RequestContext } from '../context.js';
 
 export type EndpointMethod = 'GET' | 'POST';
@@ -58,7 +58,10 @@ export function createEndpointApp(endpoints: readonly Endpoint[]): EndpointApp {
     isReserved: (path) => paths.has(path),
     handle: (ctx) =>
       new Promise<void>((resolve, reject) => {
-        const settle = (error: unknown) => (error === undefined ? resolve() : reject(error));
+        const settle = (error: unknown) => {
+          if (error === undefined) resolve();
+          else reject(toGatehouseError(error));
+        };
         pending.set(ctx.req, { ctx, settle });
         // Express routes on req.url; hand it the normalized path so it sees what the pipeline saw.
         ctx.req.url = ctx.query === '' ? ctx.path : `${ctx.path}?${ctx.query}`;
