@@ -12,7 +12,7 @@ import { renderConfigReference } from './config/reference.js';
 import { summarizeConfig } from './config/summarize.js';
 import { demoConfigYaml } from './demo/demo-config.js';
 import { startSampleApi } from './demo/sample-api.js';
-import { InvalidConfigError, serve, stopOnSignals } from './main.js';
+import { InvalidConfigError, serve } from './main.js';
 
 const USAGE = `Usage:
   gatehouse --config FILE           run the proxy (or set GATEHOUSE_CONFIG=FILE)
@@ -85,12 +85,11 @@ async function runProxy(configPath: string | undefined): Promise<number> {
       'no config given: use --config FILE or GATEHOUSE_CONFIG=FILE (or try `gatehouse demo`)',
     );
   }
-  const running = await serve({
+  await serve({
     loadConfig: () => loadConfigFile(configPath, process.env),
     watchPath: configPath,
     onListening: (url) => process.stderr.write(`gatehouse listening on ${url.href}\n`),
   });
-  stopOnSignals(running);
   return -1;
 }
 
@@ -109,7 +108,7 @@ function checkConfig(configPath: string | undefined): number {
 
 async function runDemo(): Promise<number> {
   const sampleApi = await startSampleApi(0);
-  const running = await serve({
+  const serving = serve({
     loadConfig: () =>
       parseConfig({
         text: demoConfigYaml(sampleApi.url),
@@ -122,8 +121,13 @@ async function runDemo(): Promise<number> {
         `\nGatehouse demo is running. Open http://localhost:${url.port}/api/ in a browser\n` +
           `(the sample API, behind Gatehouse; JSON access logs follow on stdout). Ctrl-C stops it.\n\n`,
       ),
+    onStopped: () => sampleApi.close(),
   });
-  stopOnSignals(running, () => sampleApi.close());
+  // Without Gatehouse the sample API alone would keep the process alive.
+  await serving.catch(async (error: unknown) => {
+    await sampleApi.close();
+    throw error;
+  });
   return -1;
 }
 

@@ -3,7 +3,7 @@
  * change and SIGHUP, graceful shutdown on SIGTERM/SIGINT.
  */
 import { formatProblem, type ConfigResult } from './config/parse.js';
-import { watchConfigFile } from './config/watch.js';
+import { watchConfigFile, type ConfigWatcher } from './config/watch.js';
 import type { GatehouseConfig } from './config/schema.js';
 import { createLogger, flushLogger, type Logger } from './shared/logger.js';
 import { createGatehouseServer, type GatehouseServer } from './server/gatehouse-server.js';
@@ -15,6 +15,8 @@ export interface ServeOptions {
   readonly watchPath?: string;
   /** Called once listening, with the URL to show a person. */
   readonly onListening?: (url: URL) => void;
+  /** Releases what the caller started beside Gatehouse (the demo's sample API) when it stops. */
+  readonly onStopped?: () => Promise<void>;
 }
 
 export interface RunningGatehouse {
@@ -33,16 +35,17 @@ export class InvalidConfigError extends Error {
   }
 }
 
+/**
+ * Runs Gatehouse as this process's job: reload on file change and SIGHUP, graceful stop and exit on
+ * SIGTERM/SIGINT (a second signal exits at once). The signal handlers are in place before the process
+ * announces that it listens, so a signal sent right after the announcement is never the default "die".
+ */
 export async function serve(options: ServeOptions): Promise<RunningGatehouse> {
   const first = options.loadConfig();
   if (!first.ok) throw new InvalidConfigError(first.problems.map(formatProblem));
   const logger = createLogger({ level: first.config.log_level });
   logWarnings(logger, first);
-
   const server = createGatehouseServer({ config: first.config, logger });
-  const url = await server.listen();
-  logger.info({ url: url.href, routes: first.config.routes.length }, 'gatehouse listening');
-  options.onListening?.(url);
 
   const reload = (): boolean => {
     const next = options.loadConfig();
@@ -57,23 +60,49 @@ export async function serve(options: ServeOptions): Promise<RunningGatehouse> {
     applyConfig(logger, server, next.config);
     return true;
   };
-
-  const watcher = options.watchPath === undefined ? undefined : watchConfigFile(options.watchPath, reload);
-  const onHangup = () => reload();
-  process.on('SIGHUP', onHangup);
+  const onHangup = () => void reload();
+  const onSignal = (signal: NodeJS.Signals) => {
+    process.once(signal, () => process.exit(130));
+    stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  let watcher: ConfigWatcher | undefined;
+  const detach = () => {
+    process.off('SIGHUP', onHangup);
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+    watcher?.close();
+  };
 
   let stopping: Promise<void> | undefined;
   const stop = () => {
     stopping ??= (async () => {
-      process.off('SIGHUP', onHangup);
-      watcher?.close();
+      detach();
       logger.info('gatehouse stopping; letting in-flight requests finish');
-      await server.close();
+      await Promise.all([server.close(), options.onStopped?.()]);
       logger.info('gatehouse stopped');
       flushLogger(logger);
     })();
     return stopping;
   };
+
+  process.on('SIGHUP', onHangup);
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+  let url: URL;
+  try {
+    url = await server.listen();
+  } catch (error) {
+    detach();
+    await server.close();
+    flushLogger(logger);
+    throw error;
+  }
+  watcher = options.watchPath === undefined ? undefined : watchConfigFile(options.watchPath, reload);
+  logger.info({ url: url.href, routes: first.config.routes.length }, 'gatehouse listening');
+  options.onListening?.(url);
   return { url, server, reload, stop };
 }
 
@@ -85,20 +114,4 @@ function applyConfig(logger: Logger, server: GatehouseServer, config: GatehouseC
 
 function logWarnings(logger: Logger, result: ConfigResult): void {
   for (const warning of result.warnings) logger.warn({ config: formatProblem(warning) }, 'config warning');
-}
-
-/** Stops on SIGTERM/SIGINT (a second signal exits at once), then runs `alsoStop`. */
-export function stopOnSignals(
-  running: RunningGatehouse,
-  alsoStop: () => Promise<void> = async () => {},
-): void {
-  const onSignal = (signal: NodeJS.Signals) => {
-    process.once(signal, () => process.exit(130));
-    Promise.all([running.stop(), alsoStop()]).then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
-  process.once('SIGTERM', onSignal);
-  process.once('SIGINT', onSignal);
 }

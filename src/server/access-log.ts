@@ -1,3 +1,4 @@
+import { CLIENT_CLOSED_REQUEST } from '../proxy/forward.js';
 import type { GatehouseError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { RequestContext } from './context.js';
@@ -15,7 +16,8 @@ export function logAccess(logger: Logger, ctx: RequestContext, durationMs: numbe
       host: ctx.hostname || undefined,
       path: ctx.path || undefined,
       route: ctx.route?.route.name,
-      status: ctx.upgrade && !res.headersSent ? 101 : res.statusCode,
+      // Nothing sent means the client left first: nginx's 499, not the 200 Node's default would claim.
+      status: res.headersSent ? res.statusCode : ctx.upgrade ? 101 : CLIENT_CLOSED_REQUEST,
       duration_ms: Math.round(durationMs * 100) / 100,
       bytes,
       upstream: ctx.upstream?.origin,

@@ -13,6 +13,9 @@ const ABSOLUTE_FORM = /^https?:\/\/([^/?#]*)(.*)$/i;
  */
 export function acceptRequest(ctx: RequestContext): StageResult {
   const { req, runtime } = ctx;
+  // RFC 9112 §3: HTTP/1.x only; Node's parser reads a request line without a version as HTTP/0.9.
+  if (req.httpVersionMajor !== 1)
+    throw new GatehouseError('ERR_BAD_REQUEST', 'The request is not valid HTTP/1.1.');
   ctx.peerIp = req.socket.remoteAddress ?? '';
   ctx.peerIsTrusted = runtime.isTrustedProxy(ctx.peerIp);
   const forwardedFor = req.headers['x-forwarded-for'];
