@@ -15,24 +15,54 @@ export interface WrkResult {
   readonly errors: WrkErrors;
 }
 
-export interface FigureRow {
-  /** `direct`, `bare` or `gatehouse`: the ratios are computed from these. */
-  readonly target: string;
-  readonly label: string;
+/** One measurement: wrk's result and the CPU time the process wrk talked to used meanwhile. */
+export interface Run {
   readonly result: WrkResult;
+  readonly cpuSeconds: number;
+}
+
+export interface RunSummary {
+  readonly requestsPerSecond: number;
+  readonly minRequestsPerSecond: number;
+  readonly maxRequestsPerSecond: number;
+  readonly latencyMs: { readonly p50: number; readonly p99: number };
+  readonly cpuMicrosecondsPerRequest: number;
+  /** CPU seconds the serving process used per second of the run (1 is one CPU's worth). */
+  readonly cpuUse: number;
+}
+
+export interface CpuTimes {
+  /** Clock ticks in all states. */
+  readonly total: number;
+  readonly steal: number;
 }
 
 export interface Figures {
   readonly date: string;
   readonly machine: string;
-  readonly command: string;
-  readonly rows: readonly FigureRow[];
+  /** Markdown saying how the targets were started and measured. */
+  readonly setup: string;
+  /** One run per round, in round order, for each target. */
+  readonly runs: {
+    readonly direct: readonly Run[];
+    readonly bare: readonly Run[];
+    readonly gatehouse: readonly Run[];
+  };
+  /** Share of each used CPU's time stolen by the hypervisor over the measurements, 0 to 1. */
+  readonly steal: readonly { readonly cpu: number; readonly share: number }[];
   readonly minimumRatioOverBare: number;
 }
 
 export const FIGURES_START: string;
 export const FIGURES_END: string;
+export const MINIMUM_LOAD_HEADROOM: number;
 export function parseWrkResult(output: string): WrkResult;
 export function findRunProblems(result: WrkResult): string[];
+export function parseCpuSeconds(stat: string, clockTicksPerSecond: number): number;
+export function parseCpuList(list: string): number[];
+export function parseCpuTimes(procStat: string): Map<number, CpuTimes>;
+export function median(values: readonly number[]): number;
+export function summarizeRuns(runs: readonly Run[]): RunSummary;
+export function roundRatios(bareRuns: readonly Run[], gatehouseRuns: readonly Run[]): number[];
 export function renderFigures(figures: Figures): string;
 export function replaceFigures(readme: string, figures: string): string;

@@ -1,9 +1,16 @@
-// Pure helpers of the load benchmark: read wrk's result line, judge it, and render the figures into
-// bench/README.md between its markers. No I/O here, so bench/load/report.test.ts can pin them down.
+// Pure helpers of the load benchmark: read wrk's result line and the kernel's CPU counters, judge a run,
+// summarise the rounds and render the figures into bench/README.md between its markers. No I/O here, so
+// bench/load/report.test.ts can pin them down.
 
 const RESULT_PREFIX = 'WRK_RESULT ';
 export const FIGURES_START = '<!-- latest-figures:start -->';
 export const FIGURES_END = '<!-- latest-figures:end -->';
+/**
+ * Direct upstream requests/s over the faster proxy's. In a direct run wrk and the upstream have the load
+ * CPU to themselves, so their rate is what that CPU can feed; below twice the proxies' rate it may be
+ * what limits them.
+ */
+export const MINIMUM_LOAD_HEADROOM = 2;
 
 /** Reads the line bench/load/report.lua prints at the end of a wrk run. */
 export function parseWrkResult(output) {
@@ -31,38 +38,158 @@ export function findRunProblems(result) {
   return problems;
 }
 
+/**
+ * CPU seconds a process has used in user and kernel mode, all its threads together, from the text of
+ * /proc/<pid>/stat: fields 14 (utime) and 15 (stime), in clock ticks (proc(5)). The command name in
+ * field 2 may hold spaces and parentheses, so fields are counted from the last `)`.
+ */
+export function parseCpuSeconds(stat, clockTicksPerSecond) {
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // fields[0] is field 3 (state), so field n is fields[n - 3].
+  const utime = Number(fields[11]);
+  const stime = Number(fields[12]);
+  if (!Number.isInteger(utime) || !Number.isInteger(stime)) {
+    throw new Error(`not a /proc/<pid>/stat line: ${JSON.stringify(stat.slice(0, 200))}`);
+  }
+  return (utime + stime) / clockTicksPerSecond;
+}
+
+/** The CPU numbers of a list such as `0-1,4` (Cpus_allowed_list in /proc/<pid>/status), ascending. */
+export function parseCpuList(list) {
+  const cpus = new Set();
+  for (const part of list.trim().split(',')) {
+    const match = /^(\d+)(?:-(\d+))?$/.exec(part);
+    if (match === null) throw new Error(`not a CPU list: ${JSON.stringify(list)}`);
+    const first = Number(match[1]);
+    const last = Number(match[2] ?? match[1]);
+    for (let cpu = first; cpu <= last; cpu += 1) cpus.add(cpu);
+  }
+  return [...cpus].sort((a, b) => a - b);
+}
+
+/**
+ * Per-CPU time counters from the text of /proc/stat, in clock ticks: `total` of all states and `steal`,
+ * the time the hypervisor ran someone else while this CPU had work (proc(5)).
+ */
+export function parseCpuTimes(procStat) {
+  const times = new Map();
+  for (const line of procStat.split('\n')) {
+    const match = /^cpu(\d+) (.*)$/.exec(line);
+    if (match === null) continue;
+    // user nice system idle iowait irq softirq steal [guest guest_nice]: guest time is already counted in
+    // user and nice, so only the first eight make up the total.
+    const counters = match[2].trim().split(/\s+/).slice(0, 8).map(Number);
+    times.set(Number(match[1]), {
+      total: counters.reduce((sum, value) => sum + value, 0),
+      steal: counters[7] ?? 0,
+    });
+  }
+  return times;
+}
+
+export function median(values) {
+  if (values.length === 0) throw new TypeError('median of no values');
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+/** CPU time the serving process spent per completed request of one run, in microseconds. */
+const cpuMicrosecondsPerRequest = (run) => (run.cpuSeconds / run.result.requests) * 1e6;
+
+/**
+ * CPU seconds the serving process used per second of the run. Requests/s is this over the CPU time per
+ * request, so a pinned proxy well below 100 % was kept off its CPU by something else.
+ */
+const cpuUse = (run) => (run.cpuSeconds * run.result.requestsPerSecond) / run.result.requests;
+
+/** Medians over the rounds of one target, each figure on its own, plus the range of requests/s. */
+export function summarizeRuns(runs) {
+  const rates = runs.map((run) => run.result.requestsPerSecond);
+  return {
+    requestsPerSecond: median(rates),
+    minRequestsPerSecond: Math.min(...rates),
+    maxRequestsPerSecond: Math.max(...rates),
+    latencyMs: {
+      p50: median(runs.map((run) => run.result.latencyMs.p50)),
+      p99: median(runs.map((run) => run.result.latencyMs.p99)),
+    },
+    cpuMicrosecondsPerRequest: median(runs.map(cpuMicrosecondsPerRequest)),
+    cpuUse: median(runs.map(cpuUse)),
+  };
+}
+
+/** Gatehouse's requests/s over the bare proxy's, round by round (both lists are in round order). */
+export function roundRatios(bareRuns, gatehouseRuns) {
+  if (bareRuns.length !== gatehouseRuns.length) {
+    throw new TypeError('roundRatios needs one bare and one Gatehouse run per round');
+  }
+  return gatehouseRuns.map(
+    (run, round) => run.result.requestsPerSecond / bareRuns[round].result.requestsPerSecond,
+  );
+}
+
 const integer = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
 const formatMs = (ms) => `${ms.toFixed(2)} ms`;
 const formatRatio = (ratio) => `${ratio.toFixed(2)}×`;
+const formatPercent = (share) => `${(share * 100).toFixed(1)} %`;
+
+const TARGETS = [
+  { target: 'direct', label: 'direct upstream' },
+  { target: 'bare', label: 'bare http-proxy' },
+  { target: 'gatehouse', label: 'Gatehouse' },
+];
 
 /**
- * The Markdown of the "Latest figures" section body. `rows` are `{ target, result }` in table order and
- * must include the targets named `gatehouse`, `bare` and `direct` for the ratios.
+ * The Markdown of the "Latest figures" section body. `runs` holds, for each of `direct`, `bare` and
+ * `gatehouse`, one run per round in round order; `setup` is Markdown saying how they were run; `steal`
+ * lists the CPUs' steal shares over the measurements.
  */
-export function renderFigures({ date, machine, command, rows, minimumRatioOverBare }) {
-  const rateOf = (target) => {
-    const row = rows.find((candidate) => candidate.target === target);
-    if (row === undefined) throw new TypeError(`renderFigures needs a row for ${target}`);
-    return row.result.requestsPerSecond;
-  };
-  const overBare = rateOf('gatehouse') / rateOf('bare');
-  const overDirect = rateOf('gatehouse') / rateOf('direct');
+export function renderFigures({ date, machine, setup, runs, steal, minimumRatioOverBare }) {
+  const summaries = new Map(TARGETS.map(({ target }) => [target, summarizeRuns(runs[target])]));
+  const direct = summaries.get('direct');
+  const bare = summaries.get('bare');
+  const gatehouse = summaries.get('gatehouse');
+
+  const overBare = gatehouse.requestsPerSecond / bare.requestsPerSecond;
+  const ratios = roundRatios(runs.bare, runs.gatehouse);
+  const roundsMet = ratios.filter((ratio) => ratio >= minimumRatioOverBare).length;
   const verdict = overBare >= minimumRatioOverBare ? 'met' : 'NOT met';
+  const headroom = direct.requestsPerSecond / Math.max(bare.requestsPerSecond, gatehouse.requestsPerSecond);
+  const headroomVerdict =
+    headroom >= MINIMUM_LOAD_HEADROOM
+      ? 'the load side is not the bottleneck'
+      : `below ${formatRatio(MINIMUM_LOAD_HEADROOM)}: the load side may be limiting the proxies`;
+
   return [
     `Run on ${date}: ${machine}.`,
     '',
-    `Each target: \`${command}\`, after a warm-up run of the same command.`,
+    setup,
     '',
-    '| target | requests/s | latency p50 | latency p99 |',
-    '| --- | ---: | ---: | ---: |',
-    ...rows.map(
-      ({ label, result }) =>
-        `| ${label} | ${integer.format(result.requestsPerSecond)} | ${formatMs(result.latencyMs.p50)} | ${formatMs(result.latencyMs.p99)} |`,
-    ),
+    `Medians over ${ratios.length} round${ratios.length === 1 ? '' : 's'} (requests/s range in brackets):`,
     '',
-    `- Gatehouse / bare http-proxy: **${formatRatio(overBare)}** requests/s ` +
-      `(target ≥ ${formatRatio(minimumRatioOverBare)}: ${verdict}).`,
-    `- Gatehouse / direct upstream: ${formatRatio(overDirect)} requests/s.`,
+    '| target | requests/s | latency p50 | latency p99 | CPU time per request | CPU use |',
+    '| --- | ---: | ---: | ---: | ---: | ---: |',
+    ...TARGETS.map(({ target, label }) => {
+      const summary = summaries.get(target);
+      const range = `${integer.format(summary.minRequestsPerSecond)}–${integer.format(summary.maxRequestsPerSecond)}`;
+      return (
+        `| ${label} | ${integer.format(summary.requestsPerSecond)} (${range}) | ${formatMs(summary.latencyMs.p50)} ` +
+        `| ${formatMs(summary.latencyMs.p99)} | ${summary.cpuMicrosecondsPerRequest.toFixed(1)} µs ` +
+        `| ${formatPercent(summary.cpuUse)} |`
+      );
+    }),
+    '',
+    `- Gatehouse / bare http-proxy, ratio of median requests/s: **${formatRatio(overBare)}** ` +
+      `(target ≥ ${formatRatio(minimumRatioOverBare)}: ${verdict}); per round ` +
+      `${formatRatio(Math.min(...ratios))}–${formatRatio(Math.max(...ratios))}, ` +
+      `target met in ${roundsMet} of ${ratios.length} rounds.`,
+    `- Requests per CPU-second, Gatehouse / bare http-proxy: ` +
+      `**${formatRatio(bare.cpuMicrosecondsPerRequest / gatehouse.cpuMicrosecondsPerRequest)}** ` +
+      '(from the median CPU time per request, which steal time and waiting do not inflate).',
+    `- Gatehouse / direct upstream: ${formatRatio(gatehouse.requestsPerSecond / direct.requestsPerSecond)} requests/s.`,
+    `- Load headroom, direct upstream / faster proxy: ${formatRatio(headroom)} requests/s (${headroomVerdict}).`,
+    `- CPU steal over the measurements: ${steal.map(({ cpu, share }) => `CPU ${cpu} ${formatPercent(share)}`).join(', ')}.`,
   ].join('\n');
 }
 

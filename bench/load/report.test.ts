@@ -1,12 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import type { WrkResult } from './report.js';
+import type { Run, WrkResult } from './report.js';
 import {
   FIGURES_END,
   FIGURES_START,
   findRunProblems,
+  median,
+  parseCpuList,
+  parseCpuSeconds,
+  parseCpuTimes,
   parseWrkResult,
   renderFigures,
   replaceFigures,
+  roundRatios,
+  summarizeRuns,
 } from './report.js';
 
 const wrkOutput = [
@@ -20,11 +26,15 @@ const wrkOutput = [
 ].join('\n');
 
 const cleanErrors = { connect: 0, read: 0, write: 0, status: 0, timeout: 0 };
-const resultAt = (requestsPerSecond: number): WrkResult => ({
+const resultAt = (requestsPerSecond: number, latencyMs = { p50: 1, p99: 3.5 }): WrkResult => ({
   requests: requestsPerSecond * 10,
   requestsPerSecond,
-  latencyMs: { p50: 1, p99: 3.5 },
+  latencyMs,
   errors: cleanErrors,
+});
+const runAt = (requestsPerSecond: number, latencyMs?: WrkResult['latencyMs'], cpuSeconds = 1): Run => ({
+  result: resultAt(requestsPerSecond, latencyMs),
+  cpuSeconds,
 });
 
 describe('parseWrkResult', () => {
@@ -63,29 +73,140 @@ describe('findRunProblems', () => {
   });
 });
 
+describe('parseCpuSeconds', () => {
+  it('adds utime and stime, counting fields after a command name that holds spaces and parentheses', () => {
+    const stat =
+      '4242 (node (x) y) S 1 4242 4242 0 -1 4194304 100 0 0 0 730 270 0 0 20 0 11 0 196264 3133440 410\n';
+    expect(parseCpuSeconds(stat, 100)).toBe(10);
+  });
+
+  it('refuses text that is not a stat line', () => {
+    expect(() => parseCpuSeconds('no such process', 100)).toThrow(/not a \/proc\/<pid>\/stat line/);
+  });
+});
+
+describe('parseCpuList', () => {
+  it('expands ranges and single CPUs in ascending order', () => {
+    expect(parseCpuList('4,0-2\n')).toEqual([0, 1, 2, 4]);
+  });
+
+  it('refuses anything else', () => {
+    expect(() => parseCpuList('0-1;3')).toThrow(/not a CPU list/);
+  });
+});
+
+describe('parseCpuTimes', () => {
+  it('totals the eight first counters of each CPU line and reads its steal time', () => {
+    const procStat = [
+      'cpu  117028 34 42990 205892 1024 0 17797 160 0 0',
+      'cpu0 10 0 20 60 4 0 3 3 50 0',
+      'cpu1 1 2 3 4 5 6 7 8 0 0',
+      'intr 1234',
+    ].join('\n');
+    expect(parseCpuTimes(procStat)).toEqual(
+      new Map([
+        [0, { total: 100, steal: 3 }],
+        [1, { total: 36, steal: 8 }],
+      ]),
+    );
+  });
+});
+
+describe('median', () => {
+  it('takes the middle value of an odd count and the mean of the middle two of an even count', () => {
+    expect(median([9, 1, 5])).toBe(5);
+    expect(median([4, 1, 10, 2])).toBe(3);
+  });
+
+  it('refuses an empty list', () => {
+    expect(() => median([])).toThrow(TypeError);
+  });
+});
+
+describe('summarizeRuns', () => {
+  it('takes each figure’s median on its own, the requests/s range, and CPU time per request in µs', () => {
+    const summary = summarizeRuns([
+      runAt(10000, { p50: 1, p99: 9 }, 0.8),
+      runAt(14000, { p50: 3, p99: 4 }, 0.7),
+      runAt(12000, { p50: 2, p99: 5 }, 1.8),
+    ]);
+    expect(summary).toEqual({
+      requestsPerSecond: 12000,
+      minRequestsPerSecond: 10000,
+      maxRequestsPerSecond: 14000,
+      latencyMs: { p50: 2, p99: 5 },
+      // 0.8 s / 100,000 requests, 0.7 s / 140,000, 1.8 s / 120,000: 8, 5 and 15 µs.
+      cpuMicrosecondsPerRequest: 8,
+      // 0.8 s, 0.7 s and 1.8 s over 10 s runs.
+      cpuUse: 0.08,
+    });
+  });
+});
+
+describe('roundRatios', () => {
+  it('divides Gatehouse’s requests/s by the bare proxy’s of the same round', () => {
+    expect(roundRatios([runAt(10000), runAt(8000)], [runAt(13000), runAt(12000)])).toEqual([1.3, 1.5]);
+  });
+
+  it('refuses lists of different lengths', () => {
+    expect(() => roundRatios([runAt(1)], [])).toThrow(TypeError);
+  });
+});
+
 describe('renderFigures', () => {
-  const figures = (gatehouseRate: number) =>
+  const figures = (gatehouseRates: number[], directRate = 40000) =>
     renderFigures({
       date: '2026-01-02',
       machine: '2 CPUs',
-      command: 'wrk -t1 -c50 -d10s',
+      setup: 'Pinned with `taskset`.',
       minimumRatioOverBare: 1.3,
-      rows: [
-        { target: 'direct', label: 'direct upstream', result: resultAt(40000) },
-        { target: 'bare', label: 'bare http-proxy', result: resultAt(10000) },
-        { target: 'gatehouse', label: 'Gatehouse', result: resultAt(gatehouseRate) },
+      steal: [
+        { cpu: 0, share: 0.012 },
+        { cpu: 1, share: 0.3 },
       ],
+      runs: {
+        direct: [runAt(directRate), runAt(directRate), runAt(directRate)],
+        bare: [runAt(10000, undefined, 0.8), runAt(9000, undefined, 0.8), runAt(11000, undefined, 0.8)],
+        gatehouse: gatehouseRates.map((rate) => runAt(rate, undefined, 0.4)),
+      },
     });
 
-  it('tabulates every target and states both ratios', () => {
-    const text = figures(15000);
-    expect(text).toContain('| bare http-proxy | 10,000 | 1.00 ms | 3.50 ms |');
-    expect(text).toContain('Gatehouse / bare http-proxy: **1.50×** requests/s (target ≥ 1.30×: met).');
-    expect(text).toContain('Gatehouse / direct upstream: 0.38× requests/s.');
+  it('tabulates the median of every target with its range, latencies, CPU time per request and CPU use', () => {
+    const text = figures([15000, 12000, 13000]);
+    expect(text).toContain('Medians over 3 rounds');
+    expect(text).toContain(
+      '| bare http-proxy | 10,000 (9,000–11,000) | 1.00 ms | 3.50 ms | 8.0 µs | 8.0 % |',
+    );
+    expect(text).toContain('| Gatehouse | 13,000 (12,000–15,000) | 1.00 ms | 3.50 ms | 3.1 µs | 4.0 % |');
+  });
+
+  it('states the ratio of medians with the spread of the per-round ratios', () => {
+    // Rounds: 15000/10000, 12000/9000, 13000/11000.
+    expect(figures([15000, 12000, 13000])).toContain(
+      'ratio of median requests/s: **1.30×** (target ≥ 1.30×: met); per round 1.18×–1.50×, ' +
+        'target met in 2 of 3 rounds.',
+    );
   });
 
   it('says so when Gatehouse misses the target over the bare proxy', () => {
-    expect(figures(12000)).toContain('**1.20×** requests/s (target ≥ 1.30×: NOT met)');
+    expect(figures([12000, 12000, 12000])).toContain('**1.20×** (target ≥ 1.30×: NOT met)');
+  });
+
+  it('states requests per CPU-second, the ratio to direct and the steal shares', () => {
+    const text = figures([15000, 12000, 13000]);
+    // Median CPU per request: bare 0.8 s / 100,000 = 8 µs, Gatehouse 0.4 s / 130,000 ≈ 3.08 µs.
+    expect(text).toContain('Requests per CPU-second, Gatehouse / bare http-proxy: **2.60×**');
+    expect(text).toContain('Gatehouse / direct upstream: 0.33× requests/s.');
+    expect(text).toContain('CPU steal over the measurements: CPU 0 1.2 %, CPU 1 30.0 %.');
+  });
+
+  it('tells whether the direct upstream outran the faster proxy enough to rule out the load side', () => {
+    expect(figures([13000, 13000, 13000])).toContain(
+      'direct upstream / faster proxy: 3.08× requests/s (the load side is not the bottleneck)',
+    );
+    expect(figures([13000, 13000, 13000], 20000)).toContain(
+      '1.54× requests/s (below 2.00×: the load side may be limiting the proxies)',
+    );
   });
 });
 

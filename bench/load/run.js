@@ -12,17 +12,26 @@ import process from 'node:process';
 import { clearTimeout, setTimeout } from 'node:timers';
 import { fileURLToPath } from 'node:url';
 import prettier from 'prettier';
-import { findRunProblems, parseWrkResult, renderFigures, replaceFigures } from './report.js';
+import {
+  findRunProblems,
+  parseCpuList,
+  parseCpuSeconds,
+  parseCpuTimes,
+  parseWrkResult,
+  renderFigures,
+  replaceFigures,
+} from './report.js';
 
 const WRK = '/usr/bin/wrk';
 // Loopback only: the benchmark never listens on or connects to any other address.
 const LOOPBACK = '127.0.0.1';
-const WARM_UP_SECONDS = 2;
-const MEASURE_SECONDS = 10;
+const WARM_UP_SECONDS = 3;
+const MEASURE_SECONDS = 5;
+const DEFAULT_ROUNDS = 5;
+// A typo in BENCH_ROUNDS must not start an hour-long run.
+const MAX_ROUNDS = 25;
 const MINIMUM_RATIO_OVER_BARE = 1.3;
 const STARTUP_TIMEOUT_MS = 15_000;
-// Three warm-ups and three measurements plus start-up; anything longer means something hangs.
-const WHOLE_RUN_TIMEOUT_MS = 3 * (WARM_UP_SECONDS + MEASURE_SECONDS) * 1000 + 60_000;
 const EXPECTED_BODY = JSON.stringify({ message: 'HELLO WORLD' });
 
 const loadDir = path.dirname(fileURLToPath(import.meta.url));
@@ -39,12 +48,27 @@ process.on('exit', () => {
   rmSync(workDir, { recursive: true, force: true });
 });
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exit(130));
-setTimeout(() => fail(`gave up after ${WHOLE_RUN_TIMEOUT_MS / 1000} s`), WHOLE_RUN_TIMEOUT_MS).unref();
 
 function fail(message) {
   console.error(`bench: ${message}`);
   process.exit(1);
 }
+
+function readRounds(value) {
+  if (value === undefined || value === '') return DEFAULT_ROUNDS;
+  const rounds = Number(value);
+  if (!/^\d+$/.test(value) || rounds < 1 || rounds > MAX_ROUNDS) {
+    fail(`BENCH_ROUNDS must be a whole number from 1 to ${MAX_ROUNDS}, not ${JSON.stringify(value)}`);
+  }
+  return rounds;
+}
+
+const rounds = readRounds(process.env.BENCH_ROUNDS);
+// Three warm-ups, then three measurements per round, each given a second for wrk to start and stop,
+// plus a minute for start-up and writing the README; anything longer means something hangs.
+const wrkRuns = 3 + 3 * rounds;
+const WHOLE_RUN_TIMEOUT_MS = (3 * WARM_UP_SECONDS + 3 * rounds * MEASURE_SECONDS + wrkRuns) * 1000 + 60_000;
+setTimeout(() => fail(`gave up after ${WHOLE_RUN_TIMEOUT_MS / 1000} s`), WHOLE_RUN_TIMEOUT_MS).unref();
 
 function requireFile(file, mode, hint) {
   try {
@@ -52,6 +76,46 @@ function requireFile(file, mode, hint) {
   } catch {
     fail(`${file} is missing. ${hint}`);
   }
+}
+
+/**
+ * Where processes run. With taskset and two CPUs, the proxy under test gets a CPU to itself and wrk and
+ * the upstream share the other, so the two proxies are measured on the same, otherwise idle, CPU
+ * instead of competing with their own load generator for whichever CPU the scheduler picks.
+ */
+function choosePlacement() {
+  const allowed = parseCpuList(
+    /^Cpus_allowed_list:\s*(.*)$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? '',
+  );
+  const [loadCpu, proxyCpu] = allowed;
+  if (spawnSync('taskset', ['-V'], { stdio: 'ignore' }).status !== 0) {
+    return { cpus: allowed, reason: 'taskset (util-linux) is not installed' };
+  }
+  if (proxyCpu === undefined) return { cpus: allowed, reason: 'this process may use only one CPU' };
+  return { cpus: [loadCpu, proxyCpu], loadCpu, proxyCpu };
+}
+
+const placement = choosePlacement();
+
+/** The command and arguments that run `command` on `cpu`, or unpinned when taskset cannot be used. */
+function onCpu(cpu, command, args) {
+  return placement.proxyCpu === undefined
+    ? [command, args]
+    : ['taskset', ['-c', String(cpu), command, ...args]];
+}
+
+/** A command line as the README shows it: repository paths relative, `node` for this Node. */
+function describeCommand([command, args]) {
+  return [command, ...args]
+    .map((word) => (word === process.execPath ? 'node' : word.replace(`${repoRoot}/`, '')))
+    .map((word) => (word.includes(' ') ? `'${word}'` : word))
+    .join(' ');
+}
+
+/** utime + stime of a process so far, in seconds (see parseCpuSeconds). */
+const clockTicksPerSecond = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout);
+function cpuSecondsOf(pid) {
+  return parseCpuSeconds(readFileSync(`/proc/${pid}/stat`, 'utf8'), clockTicksPerSecond);
 }
 
 /** Free loopback ports, held open together so the same one is not handed out twice. */
@@ -67,9 +131,13 @@ async function findFreePorts(count) {
   return ports;
 }
 
-/** Starts a long-running child; `exited` rejects if it stops before this script is done with it. */
-function startProcess(name, args, { stdout = 'ignore', env = process.env } = {}) {
-  const child = spawn(process.execPath, args, { cwd: repoRoot, env, stdio: ['ignore', stdout, 'pipe'] });
+/**
+ * Starts a long-running Node program on `cpu`; `exited` rejects if it stops before this script is done
+ * with it. taskset execs the program, so `pid` is the program's own.
+ */
+function startProcess(name, cpu, args, { stdout = 'ignore', env = process.env } = {}) {
+  const [command, commandArgs] = onCpu(cpu, process.execPath, args);
+  const child = spawn(command, commandArgs, { cwd: repoRoot, env, stdio: ['ignore', stdout, 'pipe'] });
   children.add(child);
   let stderrTail = '';
   child.stderr.on('data', (chunk) => {
@@ -83,11 +151,21 @@ function startProcess(name, args, { stdout = 'ignore', env = process.env } = {})
   });
   // Only awaited in races; keep an early exit from being an unhandled rejection in between.
   exited.catch(() => {});
-  return { name, exited };
+  return { name, cpu, pid: child.pid, exited };
+}
+
+/** Refuses to measure a process whose CPU placement is not the one the README will claim. */
+function checkPlacement(started) {
+  if (placement.proxyCpu === undefined) return;
+  const status = readFileSync(`/proc/${started.pid}/status`, 'utf8');
+  const allowed = parseCpuList(/^Cpus_allowed_list:\s*(.*)$/m.exec(status)?.[1] ?? '');
+  if (allowed.join(',') !== String(started.cpu)) {
+    fail(`${started.name} may run on CPUs ${allowed.join(',')}, not only on CPU ${started.cpu}`);
+  }
 }
 
 /** Runs a command to completion within a time limit and returns its stdout. */
-function runToCompletion(command, args, timeoutMs) {
+function runToCompletion([command, args], timeoutMs) {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     children.add(child);
@@ -156,9 +234,10 @@ function gatehouseConfig(gatehousePort, upstreamPort) {
   ].join('\n');
 }
 
-function wrkArgs(seconds, port) {
+/** wrk on the load CPU: one thread, 50 keep-alive connections. */
+function wrkCommand(seconds, port) {
   const script = path.join(loadDir, 'report.lua');
-  return [
+  return onCpu(placement.loadCpu, WRK, [
     '-t1',
     '-c50',
     `-d${seconds}s`,
@@ -167,22 +246,39 @@ function wrkArgs(seconds, port) {
     '-s',
     script,
     `http://${LOOPBACK}:${port}/`,
-  ];
+  ]);
 }
 
-async function measure(label, port) {
-  const limitMs = (seconds) => (seconds + 10) * 1000;
-  await runToCompletion(WRK, wrkArgs(WARM_UP_SECONDS, port), limitMs(WARM_UP_SECONDS));
-  const result = parseWrkResult(
-    await runToCompletion(WRK, wrkArgs(MEASURE_SECONDS, port), limitMs(MEASURE_SECONDS)),
-  );
+/** One wrk run against a target, refused if any request failed. */
+async function runWrk(target, seconds) {
+  const output = await runToCompletion(wrkCommand(seconds, target.port), (seconds + 10) * 1000);
+  const result = parseWrkResult(output);
   const problems = findRunProblems(result);
-  if (problems.length > 0) fail(`${label}: ${problems.join('; ')}`);
-  console.log(
-    `${label}: ${Math.round(result.requestsPerSecond)} requests/s, ` +
-      `p50 ${result.latencyMs.p50.toFixed(2)} ms, p99 ${result.latencyMs.p99.toFixed(2)} ms`,
-  );
+  if (problems.length > 0) fail(`${target.label}: ${problems.join('; ')}`);
   return result;
+}
+
+/** A measured run, with the CPU time the process wrk talks to spent while wrk ran. */
+async function measure(target, round) {
+  const cpuBefore = cpuSecondsOf(target.process.pid);
+  const result = await runWrk(target, MEASURE_SECONDS);
+  const cpuSeconds = cpuSecondsOf(target.process.pid) - cpuBefore;
+  console.log(
+    `round ${round + 1}/${rounds} ${target.label}: ${Math.round(result.requestsPerSecond)} requests/s, ` +
+      `p50 ${result.latencyMs.p50.toFixed(2)} ms, p99 ${result.latencyMs.p99.toFixed(2)} ms, ` +
+      `${((cpuSeconds / result.requests) * 1e6).toFixed(1)} µs CPU/request`,
+  );
+  return { result, cpuSeconds };
+}
+
+/** Share of each CPU's time stolen by the hypervisor between two /proc/stat readings. */
+function stealShares(before, after) {
+  return placement.cpus.map((cpu) => {
+    const start = before.get(cpu);
+    const end = after.get(cpu);
+    if (start === undefined || end === undefined) throw new Error(`/proc/stat has no line for CPU ${cpu}`);
+    return { cpu, share: (end.steal - start.steal) / (end.total - start.total) };
+  });
 }
 
 function describeMachine() {
@@ -192,6 +288,30 @@ function describeMachine() {
   return `\`nproc\` = ${os.availableParallelism()} (${cpu}), Node ${process.version}, wrk ${wrkVersion}, ${os.type()} ${os.release()}`;
 }
 
+/** How the targets were started and measured, with the command lines as run (ports left out). */
+function describeSetup() {
+  const where =
+    placement.proxyCpu === undefined
+      ? `Not CPU-pinned (${placement.reason}): wrk, the upstream and the proxies share the CPUs.`
+      : `Pinned with \`taskset\`: the proxy under test alone on CPU ${placement.proxyCpu}, ` +
+        `wrk and the upstream on CPU ${placement.loadCpu}.`;
+  const node = (cpu, args) => `\`${describeCommand(onCpu(cpu, process.execPath, args))}\``;
+  return [
+    where,
+    '',
+    `After one ${WARM_UP_SECONDS} s warm-up of each target, ${rounds} round${rounds === 1 ? '' : 's'}, each measuring the ` +
+      `direct upstream, then the two proxies back to back (bare first in odd rounds, Gatehouse first in even ` +
+      `ones), ${MEASURE_SECONDS} s each. Latencies are the medians of each round's percentile. CPU time ` +
+      'per request is the utime + stime of the process wrk talks to (`/proc/<pid>/stat`, before and ' +
+      "after each run) over the requests wrk completed; CPU use is that CPU time over the run's duration.",
+    '',
+    `- wrk: \`${describeCommand(wrkCommand(MEASURE_SECONDS, '<port>'))}\``,
+    `- upstream: ${node(placement.loadCpu, ['bench/load/upstream.js', '<port>'])}`,
+    `- bare http-proxy: ${node(placement.proxyCpu, ['bench/load/bare-http-proxy.js', `http://${LOOPBACK}:<port>`, '<port>'])}`,
+    `- Gatehouse: ${node(placement.proxyCpu, ['dist/cli.js', '--config', '<generated>.yaml'])}, access log to a file`,
+  ].join('\n');
+}
+
 async function main() {
   requireFile(WRK, constants.X_OK, "Install Debian's wrk package: apt-get install -y wrk");
   requireFile(
@@ -199,16 +319,20 @@ async function main() {
     constants.R_OK,
     'Build first: `npm run bench` runs `npm run build` before this script.',
   );
-  // Fail now rather than after a minute of measuring if the README lost its markers.
+  if (!(clockTicksPerSecond > 0)) fail('`getconf CLK_TCK` did not print the clock tick rate');
+  // Fail now rather than after minutes of measuring if the README lost its markers.
   replaceFigures(readFileSync(readmePath, 'utf8'), '');
 
   const [upstreamPort, barePort, gatehousePort] = await findFreePorts(3);
   const upstreamUrl = `http://${LOOPBACK}:${upstreamPort}`;
 
-  const upstream = startProcess('upstream', [path.join(loadDir, 'upstream.js'), String(upstreamPort)]);
+  const upstream = startProcess('upstream', placement.loadCpu, [
+    path.join(loadDir, 'upstream.js'),
+    String(upstreamPort),
+  ]);
   await waitUntilAnswers(upstream, upstreamPort, '/');
 
-  const bare = startProcess('bare http-proxy', [
+  const bare = startProcess('bare http-proxy', placement.proxyCpu, [
     path.join(loadDir, 'bare-http-proxy.js'),
     upstreamUrl,
     String(barePort),
@@ -220,32 +344,40 @@ async function main() {
   // The access log is written as in production, to a file: its cost is part of what is measured. Only
   // PATH is passed on, because every config key can be overridden by an environment variable.
   const accessLog = openSync(path.join(workDir, 'gatehouse.log'), 'w');
-  const gatehouse = startProcess('Gatehouse', [gatehouseCli, '--config', configPath], {
+  const gatehouse = startProcess('Gatehouse', placement.proxyCpu, [gatehouseCli, '--config', configPath], {
     stdout: accessLog,
     env: { PATH: process.env.PATH ?? '' },
   });
   await waitUntilAnswers(gatehouse, gatehousePort, '/ping');
+  for (const started of [upstream, bare, gatehouse]) checkPlacement(started);
 
-  const targets = [
-    { target: 'direct', label: 'direct upstream', port: upstreamPort },
-    { target: 'bare', label: 'bare http-proxy', port: barePort },
-    { target: 'gatehouse', label: 'Gatehouse', port: gatehousePort },
-  ];
-  for (const { label, port } of targets) await checkForwards(label, port);
+  const direct = { label: 'direct upstream', port: upstreamPort, process: upstream };
+  const bareTarget = { label: 'bare http-proxy', port: barePort, process: bare };
+  const gatehouseTarget = { label: 'Gatehouse', port: gatehousePort, process: gatehouse };
+  for (const target of [direct, bareTarget, gatehouseTarget]) await checkForwards(target.label, target.port);
+  for (const target of [direct, bareTarget, gatehouseTarget]) await runWrk(target, WARM_UP_SECONDS);
 
-  const rows = [];
-  for (const { target, label, port } of targets) {
-    rows.push({ target, label, result: await measure(label, port) });
+  // Direct once per round: its rate is the load side's capacity, so it is checked under the same
+  // conditions as the proxies it must outrun. Each round's two proxies run back to back, seconds apart,
+  // so their ratio compares them under much the same neighbours; they swap order every round so that
+  // neither always runs first.
+  const runs = { direct: [], bare: [], gatehouse: [] };
+  const cpuTimesBefore = parseCpuTimes(readFileSync('/proc/stat', 'utf8'));
+  for (let round = 0; round < rounds; round += 1) {
+    runs.direct.push(await measure(direct, round));
+    const pair = round % 2 === 0 ? ['bare', 'gatehouse'] : ['gatehouse', 'bare'];
+    for (const name of pair) {
+      runs[name].push(await measure(name === 'bare' ? bareTarget : gatehouseTarget, round));
+    }
   }
+  const steal = stealShares(cpuTimesBefore, parseCpuTimes(readFileSync('/proc/stat', 'utf8')));
 
   const figures = renderFigures({
     date: new Date().toISOString().slice(0, 10),
     machine: describeMachine(),
-    command: `wrk ${wrkArgs(MEASURE_SECONDS, '<port>')
-      .map((arg) => (arg.includes(' ') ? `'${arg}'` : arg))
-      .join(' ')
-      .replace(loadDir, 'bench/load')}`,
-    rows,
+    setup: describeSetup(),
+    runs,
+    steal,
     minimumRatioOverBare: MINIMUM_RATIO_OVER_BARE,
   });
   // Formatted as `npm run lint` expects (Prettier pads the table columns).
