@@ -37,17 +37,17 @@ export interface CpuTimes {
   readonly steal: number;
 }
 
+/** The proxies measured after the direct upstream in every round. */
+export type ProxyName = 'bare' | 'keepAlive' | 'gatehouse';
+export type TargetName = 'direct' | ProxyName;
+
 export interface Figures {
   readonly date: string;
   readonly machine: string;
   /** Markdown saying how the targets were started and measured. */
   readonly setup: string;
   /** One run per round, in round order, for each target. */
-  readonly runs: {
-    readonly direct: readonly Run[];
-    readonly bare: readonly Run[];
-    readonly gatehouse: readonly Run[];
-  };
+  readonly runs: { readonly [target in TargetName]: readonly Run[] };
   /** Share of each used CPU's time stolen by the hypervisor over the measurements, 0 to 1. */
   readonly steal: readonly { readonly cpu: number; readonly share: number }[];
   readonly minimumRatioOverBare: number;
@@ -56,6 +56,8 @@ export interface Figures {
 export const FIGURES_START: string;
 export const FIGURES_END: string;
 export const MINIMUM_LOAD_HEADROOM: number;
+export const PROXIES: readonly ProxyName[];
+export const TARGET_LABELS: { readonly [target in TargetName]: string };
 export function parseWrkResult(output: string): WrkResult;
 export function findRunProblems(result: WrkResult): string[];
 export function parseCpuSeconds(stat: string, clockTicksPerSecond: number): number;
@@ -63,6 +65,7 @@ export function parseCpuList(list: string): number[];
 export function parseCpuTimes(procStat: string): Map<number, CpuTimes>;
 export function median(values: readonly number[]): number;
 export function summarizeRuns(runs: readonly Run[]): RunSummary;
-export function roundRatios(bareRuns: readonly Run[], gatehouseRuns: readonly Run[]): number[];
+export function roundRatios(baselineRuns: readonly Run[], gatehouseRuns: readonly Run[]): number[];
+export function proxyOrder(round: number): ProxyName[];
 export function renderFigures(figures: Figures): string;
 export function replaceFigures(readme: string, figures: string): string;

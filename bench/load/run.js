@@ -1,6 +1,7 @@
-// Load benchmark: the same small JSON answer fetched directly from the upstream, through a bare
-// http-proxy script, and through Gatehouse, each measured by wrk in one run on loopback. Writes the
-// figures into bench/README.md between its markers. Run with `npm run bench` (it builds dist/ first).
+// Load benchmark: the same small JSON answer fetched directly from the upstream, through the bare
+// http-proxy script of http-proxy's README, through the same script tuned with a keep-alive agent, and
+// through Gatehouse, each measured by wrk in one run on loopback. Writes the figures into
+// bench/README.md between its markers. Run with `npm run bench` (it builds dist/ first).
 import { spawn, spawnSync } from 'node:child_process';
 import console from 'node:console';
 import { accessSync, constants, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,8 +19,11 @@ import {
   parseCpuSeconds,
   parseCpuTimes,
   parseWrkResult,
+  PROXIES,
+  proxyOrder,
   renderFigures,
   replaceFigures,
+  TARGET_LABELS,
 } from './report.js';
 
 const WRK = '/usr/bin/wrk';
@@ -27,7 +31,8 @@ const WRK = '/usr/bin/wrk';
 const LOOPBACK = '127.0.0.1';
 const WARM_UP_SECONDS = 3;
 const MEASURE_SECONDS = 5;
-const DEFAULT_ROUNDS = 5;
+// A multiple of the three proxies, so that each runs first, second and third equally often.
+const DEFAULT_ROUNDS = 6;
 // A typo in BENCH_ROUNDS must not start an hour-long run.
 const MAX_ROUNDS = 25;
 const MINIMUM_RATIO_OVER_BARE = 1.3;
@@ -64,10 +69,12 @@ function readRounds(value) {
 }
 
 const rounds = readRounds(process.env.BENCH_ROUNDS);
-// Three warm-ups, then three measurements per round, each given a second for wrk to start and stop,
+// Four warm-ups, then four measurements per round, each given a second for wrk to start and stop,
 // plus a minute for start-up and writing the README; anything longer means something hangs.
-const wrkRuns = 3 + 3 * rounds;
-const WHOLE_RUN_TIMEOUT_MS = (3 * WARM_UP_SECONDS + 3 * rounds * MEASURE_SECONDS + wrkRuns) * 1000 + 60_000;
+const TARGET_COUNT = 1 + PROXIES.length;
+const wrkRuns = TARGET_COUNT + TARGET_COUNT * rounds;
+const WHOLE_RUN_TIMEOUT_MS =
+  (TARGET_COUNT * WARM_UP_SECONDS + TARGET_COUNT * rounds * MEASURE_SECONDS + wrkRuns) * 1000 + 60_000;
 setTimeout(() => fail(`gave up after ${WHOLE_RUN_TIMEOUT_MS / 1000} s`), WHOLE_RUN_TIMEOUT_MS).unref();
 
 function requireFile(file, mode, hint) {
@@ -80,7 +87,7 @@ function requireFile(file, mode, hint) {
 
 /**
  * Where processes run. With taskset and two CPUs, the proxy under test gets a CPU to itself and wrk and
- * the upstream share the other, so the two proxies are measured on the same, otherwise idle, CPU
+ * the upstream share the other, so the three proxies are measured on the same, otherwise idle, CPU
  * instead of competing with their own load generator for whichever CPU the scheduler picks.
  */
 function choosePlacement() {
@@ -288,6 +295,9 @@ function describeMachine() {
   return `\`nproc\` = ${os.availableParallelism()} (${cpu}), Node ${process.version}, wrk ${wrkVersion}, ${os.type()} ${os.release()}`;
 }
 
+/** The scripts of the two http-proxy baselines, started alike. */
+const HTTP_PROXY_SCRIPTS = { bare: 'bare-http-proxy.js', keepAlive: 'keepalive-http-proxy.js' };
+
 /** How the targets were started and measured, with the command lines as run (ports left out). */
 function describeSetup() {
   const where =
@@ -296,18 +306,32 @@ function describeSetup() {
       : `Pinned with \`taskset\`: the proxy under test alone on CPU ${placement.proxyCpu}, ` +
         `wrk and the upstream on CPU ${placement.loadCpu}.`;
   const node = (cpu, args) => `\`${describeCommand(onCpu(cpu, process.execPath, args))}\``;
+  const shortNames = { bare: 'bare', keepAlive: 'keep-alive-tuned', gatehouse: 'Gatehouse' };
+  const describeOrder = (round) =>
+    proxyOrder(round)
+      .map((proxy) => shortNames[proxy])
+      .join(', ');
+  const orders = [0, 1, 2].map((round) => `round ${round + 1}: ${describeOrder(round)}`);
+  const httpProxyCommand = (proxy) =>
+    node(placement.proxyCpu, [
+      `bench/load/${HTTP_PROXY_SCRIPTS[proxy]}`,
+      `http://${LOOPBACK}:<port>`,
+      '<port>',
+    ]);
   return [
     where,
     '',
     `After one ${WARM_UP_SECONDS} s warm-up of each target, ${rounds} round${rounds === 1 ? '' : 's'}, each measuring the ` +
-      `direct upstream, then the two proxies back to back (bare first in odd rounds, Gatehouse first in even ` +
-      `ones), ${MEASURE_SECONDS} s each. Latencies are the medians of each round's percentile. CPU time ` +
-      'per request is the utime + stime of the process wrk talks to (`/proc/<pid>/stat`, before and ' +
-      "after each run) over the requests wrk completed; CPU use is that CPU time over the run's duration.",
+      `direct upstream, then the three proxies one after another in an order rotated every round ` +
+      `(${orders.join('; ')}; and so on), ${MEASURE_SECONDS} s each. Latencies are the medians of each ` +
+      "round's percentile. CPU time per request is the utime + stime of the process wrk talks to " +
+      '(`/proc/<pid>/stat`, before and after each run) over the requests wrk completed; CPU use is that ' +
+      "CPU time over the run's duration.",
     '',
     `- wrk: \`${describeCommand(wrkCommand(MEASURE_SECONDS, '<port>'))}\``,
     `- upstream: ${node(placement.loadCpu, ['bench/load/upstream.js', '<port>'])}`,
-    `- bare http-proxy: ${node(placement.proxyCpu, ['bench/load/bare-http-proxy.js', `http://${LOOPBACK}:<port>`, '<port>'])}`,
+    `- ${TARGET_LABELS.bare}: ${httpProxyCommand('bare')}`,
+    `- ${TARGET_LABELS.keepAlive}: ${httpProxyCommand('keepAlive')}`,
     `- Gatehouse: ${node(placement.proxyCpu, ['dist/cli.js', '--config', '<generated>.yaml'])}, access log to a file`,
   ].join('\n');
 }
@@ -323,7 +347,7 @@ async function main() {
   // Fail now rather than after minutes of measuring if the README lost its markers.
   replaceFigures(readFileSync(readmePath, 'utf8'), '');
 
-  const [upstreamPort, barePort, gatehousePort] = await findFreePorts(3);
+  const [upstreamPort, barePort, keepAlivePort, gatehousePort] = await findFreePorts(4);
   const upstreamUrl = `http://${LOOPBACK}:${upstreamPort}`;
 
   const upstream = startProcess('upstream', placement.loadCpu, [
@@ -332,12 +356,17 @@ async function main() {
   ]);
   await waitUntilAnswers(upstream, upstreamPort, '/');
 
-  const bare = startProcess('bare http-proxy', placement.proxyCpu, [
-    path.join(loadDir, 'bare-http-proxy.js'),
-    upstreamUrl,
-    String(barePort),
-  ]);
-  await waitUntilAnswers(bare, barePort, '/');
+  const startHttpProxy = async (proxy, port) => {
+    const started = startProcess(TARGET_LABELS[proxy], placement.proxyCpu, [
+      path.join(loadDir, HTTP_PROXY_SCRIPTS[proxy]),
+      upstreamUrl,
+      String(port),
+    ]);
+    await waitUntilAnswers(started, port, '/');
+    return started;
+  };
+  const bare = await startHttpProxy('bare', barePort);
+  const keepAlive = await startHttpProxy('keepAlive', keepAlivePort);
 
   const configPath = path.join(workDir, 'gatehouse.yaml');
   writeFileSync(configPath, gatehouseConfig(gatehousePort, upstreamPort));
@@ -349,26 +378,26 @@ async function main() {
     env: { PATH: process.env.PATH ?? '' },
   });
   await waitUntilAnswers(gatehouse, gatehousePort, '/ping');
-  for (const started of [upstream, bare, gatehouse]) checkPlacement(started);
+  for (const started of [upstream, bare, keepAlive, gatehouse]) checkPlacement(started);
 
-  const direct = { label: 'direct upstream', port: upstreamPort, process: upstream };
-  const bareTarget = { label: 'bare http-proxy', port: barePort, process: bare };
-  const gatehouseTarget = { label: 'Gatehouse', port: gatehousePort, process: gatehouse };
-  for (const target of [direct, bareTarget, gatehouseTarget]) await checkForwards(target.label, target.port);
-  for (const target of [direct, bareTarget, gatehouseTarget]) await runWrk(target, WARM_UP_SECONDS);
+  const makeTarget = (name, port, started) => ({ label: TARGET_LABELS[name], port, process: started });
+  const targets = {
+    direct: makeTarget('direct', upstreamPort, upstream),
+    bare: makeTarget('bare', barePort, bare),
+    keepAlive: makeTarget('keepAlive', keepAlivePort, keepAlive),
+    gatehouse: makeTarget('gatehouse', gatehousePort, gatehouse),
+  };
+  for (const target of Object.values(targets)) await checkForwards(target.label, target.port);
+  for (const target of Object.values(targets)) await runWrk(target, WARM_UP_SECONDS);
 
   // Direct once per round: its rate is the load side's capacity, so it is checked under the same
-  // conditions as the proxies it must outrun. Each round's two proxies run back to back, seconds apart,
-  // so their ratio compares them under much the same neighbours; they swap order every round so that
-  // neither always runs first.
-  const runs = { direct: [], bare: [], gatehouse: [] };
+  // conditions as the proxies it must outrun. Each round's three proxies run back to back, seconds
+  // apart, so their ratios compare them under much the same neighbours; their order rotates every round
+  // so that none always runs first.
+  const runs = { direct: [], bare: [], keepAlive: [], gatehouse: [] };
   const cpuTimesBefore = parseCpuTimes(readFileSync('/proc/stat', 'utf8'));
   for (let round = 0; round < rounds; round += 1) {
-    runs.direct.push(await measure(direct, round));
-    const pair = round % 2 === 0 ? ['bare', 'gatehouse'] : ['gatehouse', 'bare'];
-    for (const name of pair) {
-      runs[name].push(await measure(name === 'bare' ? bareTarget : gatehouseTarget, round));
-    }
+    for (const name of ['direct', ...proxyOrder(round)]) runs[name].push(await measure(targets[name], round));
   }
   const steal = stealShares(cpuTimesBefore, parseCpuTimes(readFileSync('/proc/stat', 'utf8')));
 
