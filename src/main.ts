@@ -3,7 +3,7 @@
  * change and SIGHUP, graceful shutdown on SIGTERM/SIGINT.
  */
 import { formatProblem, type ConfigResult } from './config/parse.js';
-import { watchConfigFile, type ConfigWatcher } from './config/watch.js';
+import { watchConfigFile } from './config/watch.js';
 import type { GatehouseConfig } from './config/schema.js';
 import { createLogger, flushLogger, type Logger } from './shared/logger.js';
 import { createGatehouseServer, type GatehouseServer } from './server/gatehouse-server.js';
@@ -68,7 +68,7 @@ export async function serve(options: ServeOptions): Promise<RunningGatehouse> {
       () => process.exit(1),
     );
   };
-  let watcher: ConfigWatcher | undefined;
+  const watcher = options.watchPath === undefined ? undefined : watchConfigFile(options.watchPath, reload);
   const detach = () => {
     process.off('SIGHUP', onHangup);
     process.off('SIGTERM', onSignal);
@@ -100,7 +100,6 @@ export async function serve(options: ServeOptions): Promise<RunningGatehouse> {
     flushLogger(logger);
     throw error;
   }
-  watcher = options.watchPath === undefined ? undefined : watchConfigFile(options.watchPath, reload);
   logger.info({ url: url.href, routes: first.config.routes.length }, 'gatehouse listening');
   options.onListening?.(url);
   return { url, server, reload, stop };
