@@ -96,6 +96,15 @@ describe('validateRoutes', () => {
     ]);
   });
 
+  it.each([
+    ['\\n', '"\\n" is not a valid escape; use \\0-\\9 for groups and \\\\ for a backslash'],
+    ['x\\', '"\\" is not a valid escape; use \\0-\\9 for groups and \\\\ for a backslash'],
+  ])('refuses the substitution %j, an escape RE2 would refuse', (substitution, message) => {
+    expect(
+      problemsFor(route({ regex_rewrite_pattern: '/a', regex_rewrite_substitution: substitution })),
+    ).toEqual([`routes[0].regex_rewrite_substitution: ${message}`]);
+  });
+
   it('refuses preserve_host_header together with host_rewrite', () => {
     expect(problemsFor(route({ preserve_host_header: true, host_rewrite: 'internal' }))).toEqual([
       'routes[0]: has both preserve_host_header and host_rewrite; the upstream gets one Host header, choose one',

@@ -5,6 +5,7 @@
  * reports still gets these checks too.
  */
 import { routeMappings, type Mapping } from './mapping.js';
+import { countCaptureGroups, parseSubstitution } from './regex-rewrite.js';
 import type { PathSegment } from './problem.js';
 import type { ProblemAt } from './schema-issues.js';
 
@@ -28,10 +29,6 @@ function regexError(source: string, flags: string): string | undefined {
     const message = error instanceof Error ? error.message : String(error);
     return message.slice(message.lastIndexOf(': ') + 2);
   }
-}
-
-function captureGroupCount(pattern: string): number {
-  return (new RegExp(`${pattern}|`).exec('')?.length ?? 1) - 1;
 }
 
 function checkMatchers(route: Mapping, at: (...keys: PathSegment[]) => PathSegment[]): ProblemAt[] {
@@ -86,15 +83,8 @@ function checkRewrites(route: Mapping, at: (...keys: PathSegment[]) => PathSegme
     });
     return problems;
   }
-  const groups = captureGroupCount(pattern);
-  for (const [, group] of (substitution ?? '').matchAll(/\\(\d)/g)) {
-    if (Number(group) > groups) {
-      problems.push({
-        path: at('regex_rewrite_substitution'),
-        message: `refers to group \\${group}, but regex_rewrite_pattern has ${groups} capture group(s)`,
-      });
-    }
-  }
+  const parsed = parseSubstitution(substitution ?? '', countCaptureGroups(pattern));
+  if (!parsed.ok) problems.push({ path: at('regex_rewrite_substitution'), message: parsed.message });
   return problems;
 }
 

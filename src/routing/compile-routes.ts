@@ -2,10 +2,12 @@
  * Compiles the configured routes once, at load, into closures that only test strings per request: host
  * and port matching, path matching (`prefix`, `path`, `regex`) and path rewrites (`prefix_rewrite`,
  * `regex_rewrite_pattern`), with the semantics of Envoy's route matching that Pomerium configs expect.
+ * Routes come validated by the config parser (one matcher, one rewrite, regexes that compile); a route
+ * that breaks those rules is a programmer mistake and throws a TypeError.
  */
+import { countCaptureGroups, parseSubstitution, type SubstitutionPart } from '../config/regex-rewrite.js';
 import type { RouteConfig } from '../config/schema.js';
 import type { RouteFrom } from '../config/urls.js';
-import { GatehouseError } from '../shared/errors.js';
 import { compileHostPattern } from './host-pattern.js';
 
 export interface CompiledRoute {
@@ -33,8 +35,6 @@ export function compileRoutes(routes: readonly RouteConfig[]): RouteTable {
 }
 
 function compileRoute(config: RouteConfig, index: number): CompiledRoute {
-  const problemAt: ProblemAt = (key, message, cause) =>
-    new GatehouseError('ERR_CONFIG_INVALID', `routes[${index}].${key}: ${message}`, { cause });
   const hostMatches = compileHostPattern(config.from.host);
   const portMatches = compilePortMatcher(config.from);
   return Object.freeze({
@@ -42,13 +42,10 @@ function compileRoute(config: RouteConfig, index: number): CompiledRoute {
     name: config.name ?? `routes[${index}]`,
     config,
     matchesHost: (hostname: string, port: number | undefined) => hostMatches(hostname) && portMatches(port),
-    matchesPath: compilePathMatcher(config, problemAt),
-    rewritePath: compileRewrite(config, problemAt),
+    matchesPath: compilePathMatcher(config),
+    rewritePath: compileRewrite(config),
   });
 }
-
-/** A config problem found while compiling, reported at its key like the config parser reports them. */
-type ProblemAt = (key: string, message: string, cause?: unknown) => GatehouseError;
 
 /**
  * A `from` without a port matches any port. With a port it matches that port, and also a Host header
@@ -61,15 +58,13 @@ function compilePortMatcher(from: RouteFrom): (port: number | undefined) => bool
   return (port) => port === expected || (port === undefined && isDefaultPort);
 }
 
-function compilePathMatcher(config: RouteConfig, problemAt: ProblemAt): (path: string) => boolean {
-  const matchers = [config.prefix, config.path, config.regex].filter((matcher) => matcher !== undefined);
-  if (matchers.length > 1) throw problemAt('prefix', 'use only one of prefix, path and regex');
+function compilePathMatcher(config: RouteConfig): (path: string) => boolean {
   if (config.prefix !== undefined) return compilePrefixMatcher(config.prefix);
   const exactPath = config.path;
   if (exactPath !== undefined) return (path) => path === exactPath;
   if (config.regex !== undefined) {
     // A full match, as Envoy's safe_regex route matcher requires.
-    const fullMatch = compileRegExp(`^(?:${config.regex})$`, '', 'regex', problemAt);
+    const fullMatch = new RegExp(`^(?:${config.regex})$`);
     return (path) => fullMatch.test(path);
   }
   return () => true;
@@ -85,27 +80,13 @@ function compilePrefixMatcher(prefix: string): (path: string) => boolean {
   return (path) => path === prefix || path.startsWith(directory);
 }
 
-function compileRewrite(config: RouteConfig, problemAt: ProblemAt): (path: string) => string {
+function compileRewrite(config: RouteConfig): (path: string) => string {
   if (config.prefix_rewrite !== undefined) {
-    if (config.regex_rewrite_pattern !== undefined) {
-      throw problemAt('prefix_rewrite', 'use either prefix_rewrite or regex_rewrite_pattern, not both');
-    }
-    if (config.regex !== undefined) {
-      throw problemAt(
-        'prefix_rewrite',
-        'needs a prefix or path matcher; with regex use regex_rewrite_pattern',
-      );
-    }
     // Envoy swaps "the matched prefix (or path)"; a route without a matcher matches the prefix `/`.
     return compilePrefixRewrite(config.prefix ?? config.path ?? '/', config.prefix_rewrite);
   }
   if (config.regex_rewrite_pattern !== undefined) {
-    // Pomerium passes a missing substitution to Envoy as the empty string, which deletes every match.
-    return compileRegexRewrite(
-      config.regex_rewrite_pattern,
-      config.regex_rewrite_substitution ?? '',
-      problemAt,
-    );
+    return compileRegexRewrite(config.regex_rewrite_pattern, config.regex_rewrite_substitution ?? '');
   }
   return (path) => path;
 }
@@ -126,19 +107,14 @@ function compilePrefixRewrite(matchedPrefix: string, replacement: string): (path
 
 /**
  * Replaces every match of `pattern` (Envoy's RegexMatchAndSubstitute is a global replace) with the
- * substitution, read as RE2 rewrite syntax: `\0` is the whole match, `\1`…`\9` are capture groups, `\\`
- * is a backslash, any other escape is refused (as RE2 refuses it), and every other character — `$`
- * included — is literal. The substitution is compiled to parts applied by a function, so JavaScript's
- * `$` replacement patterns never come into play and `\10` stays group 1 followed by `0`.
+ * substitution's parts, applied by a function so JavaScript's `$` replacement patterns never come into
+ * play and `\10` stays group 1 followed by `0`.
  */
-function compileRegexRewrite(
-  pattern: string,
-  substitution: string,
-  problemAt: ProblemAt,
-): (path: string) => string {
-  const matcher = compileRegExp(pattern, 'g', 'regex_rewrite_pattern', problemAt);
-  const groupCount = countCaptureGroups(pattern);
-  const parts = parseSubstitution(substitution, groupCount, problemAt);
+function compileRegexRewrite(pattern: string, substitution: string): (path: string) => string {
+  const matcher = new RegExp(pattern, 'g');
+  const parsed = parseSubstitution(substitution, countCaptureGroups(pattern));
+  if (!parsed.ok) throw new TypeError(`regex_rewrite_substitution was not validated: ${parsed.message}`);
+  const parts: readonly SubstitutionPart[] = parsed.value;
   const substitute = (match: string, ...groupsAndPosition: unknown[]): string => {
     let replaced = '';
     for (const part of parts) {
@@ -148,61 +124,6 @@ function compileRegexRewrite(
     return replaced;
   };
   return (path) => withLeadingSlash(path.replace(matcher, substitute));
-}
-
-/** Literal text, or the number of the group whose text goes there (0 for the whole match). */
-type SubstitutionPart = string | number;
-
-function parseSubstitution(
-  substitution: string,
-  groupCount: number,
-  problemAt: ProblemAt,
-): SubstitutionPart[] {
-  const parts: SubstitutionPart[] = [];
-  let literal = '';
-  for (let index = 0; index < substitution.length; index++) {
-    const char = substitution[index] as string;
-    if (char !== '\\') {
-      literal += char;
-      continue;
-    }
-    const escaped = substitution[index + 1] ?? '';
-    index++;
-    if (escaped === '\\') {
-      literal += '\\';
-    } else if (escaped >= '0' && escaped <= '9') {
-      const group = Number(escaped);
-      if (group > groupCount) {
-        throw problemAt(
-          'regex_rewrite_substitution',
-          `refers to group \\${group}, but regex_rewrite_pattern has ${groupCount} capture group(s)`,
-        );
-      }
-      if (literal !== '') parts.push(literal);
-      literal = '';
-      parts.push(group);
-    } else {
-      throw problemAt(
-        'regex_rewrite_substitution',
-        `"\\${escaped}" is not a valid escape; use \\0-\\9 for groups and \\\\ for a backslash`,
-      );
-    }
-  }
-  if (literal !== '') parts.push(literal);
-  return parts;
-}
-
-/** An alternative that matches the empty string makes any pattern match, exposing its group count. */
-function countCaptureGroups(pattern: string): number {
-  return (new RegExp(`${pattern}|`).exec('')?.length ?? 1) - 1;
-}
-
-function compileRegExp(source: string, flags: string, key: string, problemAt: ProblemAt): RegExp {
-  try {
-    return new RegExp(source, flags);
-  } catch (error) {
-    throw problemAt(key, 'is not a valid regular expression', error);
-  }
 }
 
 function withLeadingSlash(path: string): string {
