@@ -13,6 +13,8 @@ export interface TestUpstream {
   readonly url: string;
   readonly port: number;
   readonly requests: RecordedRequest[];
+  /** The most recent request; throws when there has been none. */
+  lastRequest(): RecordedRequest;
   close(): Promise<void>;
 }
 
@@ -45,10 +47,22 @@ export async function startUpstream(handler: UpstreamHandler = echo): Promise<Te
     url: `http://127.0.0.1:${port}`,
     port,
     requests,
+    lastRequest: () => {
+      const request = requests.at(-1);
+      if (!request) throw new Error('the upstream received nothing');
+      return request;
+    },
     close: () =>
       new Promise((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
       }),
   };
+}
+
+/** A loopback port nothing listens on (an upstream's, just closed), for a connection that is refused. */
+export async function unusedPort(): Promise<number> {
+  const upstream = await startUpstream();
+  await upstream.close();
+  return upstream.port;
 }

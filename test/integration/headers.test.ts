@@ -8,7 +8,13 @@ import https from 'node:https';
 import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { send, sendRaw } from '../harness/client.js';
-import { startGatehouse, type TestGatehouse } from '../harness/gatehouse.js';
+import {
+  gatehouseInFront,
+  plainHttpConfig,
+  publicRoute,
+  startGatehouse,
+  type TestGatehouse,
+} from '../harness/gatehouse.js';
 import { startUpstream, type RecordedRequest, type TestUpstream } from '../harness/upstream.js';
 
 interface SpoofingFixture {
@@ -31,15 +37,6 @@ function fixtureText(path: string): string {
 const spoofing = JSON.parse(fixtureText('identity-header-spoofing.json')) as SpoofingFixture;
 const hopByHop = JSON.parse(fixtureText('hop-by-hop.json')) as HopByHopFixture;
 
-const PUBLIC = '    allow_public_unauthenticated_access: true\n';
-
-/** The last request an upstream received. */
-function last(upstream: TestUpstream): RecordedRequest {
-  const request = upstream.requests.at(-1);
-  if (!request) throw new Error('the upstream received nothing');
-  return request;
-}
-
 /** Every header value the upstream received, under its lower-case name (repeats kept). */
 function receivedValues(request: RecordedRequest): { name: string; value: string }[] {
   const pairs: { name: string; value: string }[] = [];
@@ -53,29 +50,18 @@ function receivedValues(request: RecordedRequest): { name: string; value: string
 }
 
 describe('X-Forwarded-* for an untrusted peer', () => {
-  let upstream: TestUpstream;
-  let gatehouse: TestGatehouse;
-  beforeAll(async () => {
-    upstream = await startUpstream();
-    gatehouse = await startGatehouse(
-      `insecure_server: true\nroutes:\n  - from: http://app.test\n    to: ${upstream.url}\n${PUBLIC}`,
-    );
-  });
-  afterAll(async () => {
-    await gatehouse.close();
-    await upstream.close();
-  });
+  const servers = gatehouseInFront((upstream) => plainHttpConfig(publicRoute('http://app.test', upstream)));
 
   it('writes X-Forwarded-For, -Proto and -Host from the connection and the Host header', async () => {
-    await send(gatehouse.port, '/', { host: 'app.test:8000' });
-    const { headers } = last(upstream);
+    await send(servers.gatehouse.port, '/', { host: 'app.test:8000' });
+    const { headers } = servers.upstream.lastRequest();
     expect(headers['x-forwarded-for']).toBe('127.0.0.1');
     expect(headers['x-forwarded-proto']).toBe('http');
     expect(headers['x-forwarded-host']).toBe('app.test:8000');
   });
 
   it('replaces the X-Forwarded-* a client sent instead of appending to them', async () => {
-    await send(gatehouse.port, '/', {
+    await send(servers.gatehouse.port, '/', {
       host: 'app.test',
       headers: {
         'x-forwarded-for': '203.0.113.9',
@@ -86,7 +72,7 @@ describe('X-Forwarded-* for an untrusted peer', () => {
         'x-real-ip': '203.0.113.9',
       },
     });
-    const request = last(upstream);
+    const request = servers.upstream.lastRequest();
     expect(request.headers['x-forwarded-for']).toBe('127.0.0.1');
     expect(request.headers['x-forwarded-proto']).toBe('http');
     expect(request.headers['x-forwarded-host']).toBe('app.test');
@@ -97,32 +83,23 @@ describe('X-Forwarded-* for an untrusted peer', () => {
   });
 
   it('logs the socket address as the client, not a claimed X-Forwarded-For', async () => {
-    const response = await send(gatehouse.port, '/', {
+    const response = await send(servers.gatehouse.port, '/', {
       host: 'app.test',
       headers: { 'x-forwarded-for': '203.0.113.9' },
     });
-    const line = gatehouse.logs.find((log) => log.request_id === response.headers['x-request-id']);
+    const line = servers.gatehouse.logs.find((log) => log.request_id === response.headers['x-request-id']);
     expect(line?.client_ip).toBe('127.0.0.1');
   });
 });
 
 describe('X-Forwarded-* from a trusted proxy', () => {
-  let upstream: TestUpstream;
-  let gatehouse: TestGatehouse;
-  beforeAll(async () => {
-    upstream = await startUpstream();
-    gatehouse = await startGatehouse(
-      'insecure_server: true\ntrusted_proxies: [127.0.0.1/32]\n' +
-        `routes:\n  - from: http://app.test\n    to: ${upstream.url}\n${PUBLIC}`,
-    );
-  });
-  afterAll(async () => {
-    await gatehouse.close();
-    await upstream.close();
-  });
+  const servers = gatehouseInFront(
+    (upstream) =>
+      `insecure_server: true\ntrusted_proxies: [127.0.0.1/32]\nroutes:\n${publicRoute('http://app.test', upstream)}`,
+  );
 
   it('appends the peer to X-Forwarded-For and keeps the proxy’s -Proto and -Host', async () => {
-    const response = await send(gatehouse.port, '/', {
+    const response = await send(servers.gatehouse.port, '/', {
       host: 'app.test',
       headers: {
         'x-forwarded-for': '203.0.113.9, 10.0.0.2',
@@ -130,17 +107,17 @@ describe('X-Forwarded-* from a trusted proxy', () => {
         'x-forwarded-host': 'public.example.com',
       },
     });
-    const { headers } = last(upstream);
+    const { headers } = servers.upstream.lastRequest();
     expect(headers['x-forwarded-for']).toBe('203.0.113.9, 10.0.0.2, 127.0.0.1');
     expect(headers['x-forwarded-proto']).toBe('https');
     expect(headers['x-forwarded-host']).toBe('public.example.com');
-    const line = gatehouse.logs.find((log) => log.request_id === response.headers['x-request-id']);
+    const line = servers.gatehouse.logs.find((log) => log.request_id === response.headers['x-request-id']);
     expect(line?.client_ip).toBe('10.0.0.2');
   });
 
   it('writes its own X-Forwarded-* when the trusted proxy sent none', async () => {
-    await send(gatehouse.port, '/', { host: 'app.test' });
-    const { headers } = last(upstream);
+    await send(servers.gatehouse.port, '/', { host: 'app.test' });
+    const { headers } = servers.upstream.lastRequest();
     expect(headers['x-forwarded-for']).toBe('127.0.0.1');
     expect(headers['x-forwarded-proto']).toBe('http');
     expect(headers['x-forwarded-host']).toBe('app.test');
@@ -156,27 +133,21 @@ describe('identity-header spoofing (test/fixtures/identity-header-spoofing.json)
     ['an ordinary client', false],
     ['a trusted proxy', true],
   ] as const)('sent by %s', (_, trusted) => {
-    let upstream: TestUpstream;
-    let gatehouse: TestGatehouse;
-    beforeAll(async () => {
-      upstream = await startUpstream();
-      gatehouse = await startGatehouse(
-        `insecure_server: true\n${trusted ? 'trusted_proxies: [127.0.0.1/32]\n' : ''}` +
-          `routes:\n  - from: http://app.test\n    to: ${upstream.url}\n${PUBLIC}` +
-          `    set_request_headers:\n${setHeaders}`,
-      );
-    });
-    afterAll(async () => {
-      await gatehouse.close();
-      await upstream.close();
-    });
+    const servers = gatehouseInFront(
+      (upstream) =>
+        `insecure_server: true\n${trusted ? 'trusted_proxies: [127.0.0.1/32]\n' : ''}routes:\n` +
+        publicRoute('http://app.test', upstream, `    set_request_headers:\n${setHeaders}`),
+    );
 
     it.each(spoofing.cases)('$name', async ({ name, stripped, strippedFromTrustedPeer }) => {
       // A space keeps the value from also being accepted as a propagated request id.
       const spoofed = `spoofed ${name}`;
-      const response = await send(gatehouse.port, '/', { host: 'app.test', headers: { [name]: spoofed } });
+      const response = await send(servers.gatehouse.port, '/', {
+        host: 'app.test',
+        headers: { [name]: spoofed },
+      });
       expect(response.status).toBe(200);
-      const received = receivedValues(last(upstream));
+      const received = receivedValues(servers.upstream.lastRequest());
       const carriers = received.filter(({ value }) => value.includes(spoofed));
       if (trusted ? strippedFromTrustedPeer : stripped) {
         expect(carriers).toEqual([]);
@@ -201,24 +172,16 @@ describe('hop-by-hop fields', () => {
     upgrade: 'h2c',
     'x-end-to-end': 'kept',
   };
-  let upstream: TestUpstream;
-  let gatehouse: TestGatehouse;
-  beforeAll(async () => {
-    upstream = await startUpstream((req, res: ServerResponse) => {
+  const servers = gatehouseInFront(
+    (upstream) => plainHttpConfig(publicRoute('http://app.test', upstream)),
+    (req, res: ServerResponse) => {
       req.resume();
       req.once('end', () => {
         res.writeHead(200, { 'content-type': 'text/plain', ...hopResponseHeaders });
         res.end('ok');
       });
-    });
-    gatehouse = await startGatehouse(
-      `insecure_server: true\nroutes:\n  - from: http://app.test\n    to: ${upstream.url}\n${PUBLIC}`,
-    );
-  });
-  afterAll(async () => {
-    await gatehouse.close();
-    await upstream.close();
-  });
+    },
+  );
 
   it('strips hop-by-hop request fields and every field Connection names (RFC 9110 §7.6.1)', async () => {
     const endToEnd = hopByHop.endToEnd
@@ -235,9 +198,9 @@ describe('hop-by-hop fields', () => {
       'Proxy-Authorization: Basic c2VjcmV0',
     ];
     const head = [...hopHeaders, ...endToEnd.map(([name, value]) => `${name}: ${value}`)].join('\r\n');
-    const raw = await sendRaw(gatehouse.port, `GET / HTTP/1.1\r\nHost: app.test\r\n${head}\r\n\r\n`);
+    const raw = await sendRaw(servers.gatehouse.port, `GET / HTTP/1.1\r\nHost: app.test\r\n${head}\r\n\r\n`);
     expect(raw).toMatch(/^HTTP\/1\.1 200 /);
-    const request = last(upstream);
+    const request = servers.upstream.lastRequest();
     const { headers } = request;
     for (const name of ['x-client-hop', 'te', 'trailer', 'proxy-connection', 'proxy-authorization']) {
       expect(headers[name], name).toBeUndefined();
@@ -249,10 +212,10 @@ describe('hop-by-hop fields', () => {
   });
 
   it('strips hop-by-hop response fields and the fields the upstream’s Connection names', async () => {
-    const direct = await send(upstream.port, '/', { host: 'app.test' });
+    const direct = await send(servers.upstream.port, '/', { host: 'app.test' });
     expect(direct.headers['x-upstream-hop']).toBe('hop');
     expect(direct.headers['proxy-authenticate']).toBeDefined();
-    const response = await send(gatehouse.port, '/', { host: 'app.test' });
+    const response = await send(servers.gatehouse.port, '/', { host: 'app.test' });
     expect(response.status).toBe(200);
     expect(response.headers['x-upstream-hop']).toBeUndefined();
     expect(response.headers['proxy-authenticate']).toBeUndefined();
@@ -278,33 +241,18 @@ describe('route header edits', () => {
       });
     });
     gatehouse = await startGatehouse(
-      [
-        'insecure_server: true',
-        'set_response_headers:',
-        '  X-Global: global',
-        '  X-Shared: global',
-        'routes:',
-        '  - from: http://preserve.test',
-        `    to: ${upstream.url}`,
-        '    preserve_host_header: true',
-        '  - from: http://rewrite.test',
-        `    to: ${upstream.url}`,
-        '    host_rewrite: internal.example:9000',
-        '  - from: http://edit.test',
-        `    to: ${upstream.url}`,
-        '    set_request_headers:',
-        '      X-Route: from-route',
-        '    remove_request_headers: [X-Remove-Me, Cookie]',
-        '    set_response_headers:',
-        '      X-Shared: route',
-        '  - from: http://framing.test',
-        `    to: ${framing.url}`,
-        '  - from: http://plain.test',
-        `    to: ${upstream.url}`,
-        '',
-      ]
-        .join('\n')
-        .replaceAll(/( {4}to: .*\n)/g, `$1${PUBLIC}`),
+      'insecure_server: true\nset_response_headers:\n  X-Global: global\n  X-Shared: global\nroutes:\n' +
+        publicRoute('http://preserve.test', upstream.url, '    preserve_host_header: true\n') +
+        publicRoute('http://rewrite.test', upstream.url, '    host_rewrite: internal.example:9000\n') +
+        publicRoute(
+          'http://edit.test',
+          upstream.url,
+          '    set_request_headers:\n      X-Route: from-route\n' +
+            '    remove_request_headers: [X-Remove-Me, Cookie]\n' +
+            '    set_response_headers:\n      X-Shared: route\n',
+        ) +
+        publicRoute('http://framing.test', framing.url) +
+        publicRoute('http://plain.test', upstream.url),
     );
   });
   afterAll(async () => {
@@ -314,17 +262,17 @@ describe('route header edits', () => {
 
   it("sends the upstream's own host by default", async () => {
     await send(gatehouse.port, '/', { host: 'plain.test:8443' });
-    expect(last(upstream).headers.host).toBe(`127.0.0.1:${upstream.port}`);
+    expect(upstream.lastRequest().headers.host).toBe(`127.0.0.1:${upstream.port}`);
   });
 
   it("sends the client's Host with preserve_host_header", async () => {
     await send(gatehouse.port, '/', { host: 'preserve.test:8443' });
-    expect(last(upstream).headers.host).toBe('preserve.test:8443');
+    expect(upstream.lastRequest().headers.host).toBe('preserve.test:8443');
   });
 
   it('sends host_rewrite as the Host', async () => {
     await send(gatehouse.port, '/', { host: 'rewrite.test' });
-    expect(last(upstream).headers.host).toBe('internal.example:9000');
+    expect(upstream.lastRequest().headers.host).toBe('internal.example:9000');
   });
 
   it('sets set_request_headers over what the client sent and removes remove_request_headers', async () => {
@@ -332,7 +280,7 @@ describe('route header edits', () => {
       host: 'edit.test',
       headers: { 'x-route': 'from-client', 'x-remove-me': '1', cookie: 'session=abc', 'x-kept': 'yes' },
     });
-    const request = last(upstream);
+    const request = upstream.lastRequest();
     expect(receivedValues(request).filter(({ name }) => name === 'x-route')).toEqual([
       { name: 'x-route', value: 'from-route' },
     ]);
@@ -366,23 +314,15 @@ describe('route header edits', () => {
 });
 
 describe('secure defaults switched off', () => {
-  let upstream: TestUpstream;
-  let gatehouse: TestGatehouse;
-  beforeAll(async () => {
-    upstream = await startUpstream();
-    gatehouse = await startGatehouse(
+  const servers = gatehouseInFront(
+    (upstream) =>
       "insecure_server: true\nset_response_headers:\n  X-Frame-Options: ''\n" +
-        `routes:\n  - from: http://app.test\n    to: ${upstream.url}\n${PUBLIC}`,
-    );
-  });
-  afterAll(async () => {
-    await gatehouse.close();
-    await upstream.close();
-  });
+      `routes:\n${publicRoute('http://app.test', upstream)}`,
+  );
 
   it('adds no X-Frame-Options when the global value is empty, on routed and unrouted answers', async () => {
-    const routed = await send(gatehouse.port, '/', { host: 'app.test' });
-    const unrouted = await send(gatehouse.port, '/', { host: 'unknown.test' });
+    const routed = await send(servers.gatehouse.port, '/', { host: 'app.test' });
+    const unrouted = await send(servers.gatehouse.port, '/', { host: 'unknown.test' });
     for (const response of [routed, unrouted]) {
       expect(response.headers['x-frame-options']).toBeUndefined();
       expect(response.headers['x-content-type-options']).toBe('nosniff');
@@ -392,20 +332,12 @@ describe('secure defaults switched off', () => {
 
 describe('over TLS', () => {
   const cert = fixtureText('tls/localhost-cert.pem');
-  let upstream: TestUpstream;
-  let gatehouse: TestGatehouse;
-  beforeAll(async () => {
-    upstream = await startUpstream();
-    gatehouse = await startGatehouse(
+  const servers = gatehouseInFront(
+    (upstream) =>
       `certificate_file: ${new URL('../fixtures/tls/localhost-cert.pem', import.meta.url).pathname}\n` +
-        `certificate_key_file: ${new URL('../fixtures/tls/localhost-key.pem', import.meta.url).pathname}\n` +
-        `routes:\n  - from: https://localhost\n    to: ${upstream.url}\n${PUBLIC}`,
-    );
-  });
-  afterAll(async () => {
-    await gatehouse.close();
-    await upstream.close();
-  });
+      `certificate_key_file: ${new URL('../fixtures/tls/localhost-key.pem', import.meta.url).pathname}\n` +
+      `routes:\n${publicRoute('https://localhost', upstream)}`,
+  );
 
   function get(path: string): Promise<{ status: number; headers: IncomingHttpHeaders }> {
     return new Promise((resolve, reject) => {
@@ -413,7 +345,7 @@ describe('over TLS', () => {
         {
           host: '127.0.0.1',
           servername: 'localhost',
-          port: gatehouse.port,
+          port: servers.gatehouse.port,
           path,
           headers: { host: 'localhost' },
           ca: cert,
@@ -438,47 +370,39 @@ describe('over TLS', () => {
 
   it('tells the upstream the client used https', async () => {
     await get('/page');
-    expect(last(upstream).headers['x-forwarded-proto']).toBe('https');
+    expect(servers.upstream.lastRequest().headers['x-forwarded-proto']).toBe('https');
   });
 });
 
 describe('X-Request-Id', () => {
-  let upstream: TestUpstream;
-  let gatehouse: TestGatehouse;
-  beforeAll(async () => {
-    upstream = await startUpstream();
-    gatehouse = await startGatehouse(
-      `insecure_server: true\nroutes:\n  - from: http://app.test\n    to: ${upstream.url}\n${PUBLIC}`,
-    );
-  });
-  afterAll(async () => {
-    await gatehouse.close();
-    await upstream.close();
-  });
+  const servers = gatehouseInFront((upstream) => plainHttpConfig(publicRoute('http://app.test', upstream)));
 
   const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
   it('generates one, sends it upstream and returns it to the client', async () => {
-    const response = await send(gatehouse.port, '/', { host: 'app.test' });
+    const response = await send(servers.gatehouse.port, '/', { host: 'app.test' });
     const id = response.headers['x-request-id'];
     expect(id).toMatch(UUID);
-    expect(last(upstream).headers['x-request-id']).toBe(id);
-    expect(gatehouse.logs.some((log) => log.msg === 'request' && log.request_id === id)).toBe(true);
+    expect(servers.upstream.lastRequest().headers['x-request-id']).toBe(id);
+    expect(servers.gatehouse.logs.some((log) => log.msg === 'request' && log.request_id === id)).toBe(true);
   });
 
   it('gives every request a different one', async () => {
-    const first = await send(gatehouse.port, '/', { host: 'app.test' });
-    const second = await send(gatehouse.port, '/', { host: 'app.test' });
+    const first = await send(servers.gatehouse.port, '/', { host: 'app.test' });
+    const second = await send(servers.gatehouse.port, '/', { host: 'app.test' });
     expect(first.headers['x-request-id']).not.toBe(second.headers['x-request-id']);
   });
 
   it('propagates a well-formed id from the client', async () => {
     const id = 'trace-42.abc:DEF+/=_';
-    const response = await send(gatehouse.port, '/', { host: 'app.test', headers: { 'x-request-id': id } });
+    const response = await send(servers.gatehouse.port, '/', {
+      host: 'app.test',
+      headers: { 'x-request-id': id },
+    });
     expect(response.headers['x-request-id']).toBe(id);
-    expect(receivedValues(last(upstream)).filter(({ name }) => name === 'x-request-id')).toEqual([
-      { name: 'x-request-id', value: id },
-    ]);
+    expect(
+      receivedValues(servers.upstream.lastRequest()).filter(({ name }) => name === 'x-request-id'),
+    ).toEqual([{ name: 'x-request-id', value: id }]);
   });
 
   it.each([
@@ -487,16 +411,19 @@ describe('X-Request-Id', () => {
     ['that forges a log line', 'x","status":200,"y'],
     ['empty', ''],
   ])('replaces an id %s', async (_, id) => {
-    const response = await send(gatehouse.port, '/', { host: 'app.test', headers: { 'x-request-id': id } });
+    const response = await send(servers.gatehouse.port, '/', {
+      host: 'app.test',
+      headers: { 'x-request-id': id },
+    });
     const returned = response.headers['x-request-id'];
     expect(returned).toMatch(UUID);
-    expect(receivedValues(last(upstream)).filter(({ name }) => name === 'x-request-id')).toEqual([
-      { name: 'x-request-id', value: returned },
-    ]);
+    expect(
+      receivedValues(servers.upstream.lastRequest()).filter(({ name }) => name === 'x-request-id'),
+    ).toEqual([{ name: 'x-request-id', value: returned }]);
   });
 
   it('replaces a repeated id with a generated one', async () => {
-    const response = await send(gatehouse.port, '/', {
+    const response = await send(servers.gatehouse.port, '/', {
       host: 'app.test',
       headers: { 'x-request-id': ['first', 'second'] },
     });
@@ -505,18 +432,7 @@ describe('X-Request-Id', () => {
 });
 
 describe('header injection', () => {
-  let upstream: TestUpstream;
-  let gatehouse: TestGatehouse;
-  beforeAll(async () => {
-    upstream = await startUpstream();
-    gatehouse = await startGatehouse(
-      `insecure_server: true\nroutes:\n  - from: http://app.test\n    to: ${upstream.url}\n${PUBLIC}`,
-    );
-  });
-  afterAll(async () => {
-    await gatehouse.close();
-    await upstream.close();
-  });
+  const servers = gatehouseInFront((upstream) => plainHttpConfig(publicRoute('http://app.test', upstream)));
 
   it.each([
     ['a bare CR', 'X-Note: a\rX-Injected: 1'],
@@ -524,17 +440,17 @@ describe('header injection', () => {
     ['a NUL', 'X-Note: a\0X-Injected: 1'],
   ])('refuses a header value containing %s with 400 and forwards nothing', async (_, line) => {
     const raw = await sendRaw(
-      gatehouse.port,
+      servers.gatehouse.port,
       `GET / HTTP/1.1\r\nHost: app.test\r\n${line}\r\nConnection: close\r\n\r\n`,
     );
     expect(raw).toMatch(/^HTTP\/1\.1 400 /);
-    expect(upstream.requests).toHaveLength(0);
+    expect(servers.upstream.requests).toHaveLength(0);
   });
 
   it('cannot be asked to send CR LF in a header value from a Node client', async () => {
     await expect(
-      send(gatehouse.port, '/', { host: 'app.test', headers: { 'x-note': 'a\r\nX-Injected: 1' } }),
+      send(servers.gatehouse.port, '/', { host: 'app.test', headers: { 'x-note': 'a\r\nX-Injected: 1' } }),
     ).rejects.toThrow(/Invalid character/);
-    expect(upstream.requests).toHaveLength(0);
+    expect(servers.upstream.requests).toHaveLength(0);
   });
 });
