@@ -1,4 +1,4 @@
-import http, { type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
+import http, { type Agent, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
 import net from 'node:net';
 
 export interface ClientResponse {
@@ -6,6 +6,8 @@ export interface ClientResponse {
   readonly headers: IncomingHttpHeaders;
   readonly rawHeaders: readonly string[];
   readonly body: string;
+  /** The client side's port: two responses with the same one came over the same (kept-alive) connection. */
+  readonly clientPort: number | undefined;
 }
 
 export interface ClientRequest {
@@ -14,6 +16,8 @@ export interface ClientRequest {
   readonly host?: string;
   readonly headers?: OutgoingHttpHeaders;
   readonly body?: string | Buffer;
+  /** A keep-alive agent, to send several requests over one connection; by default a fresh connection. */
+  readonly agent?: Agent;
 }
 
 /**
@@ -29,9 +33,10 @@ export function send(port: number, target: string, request: ClientRequest = {}):
         method: request.method ?? 'GET',
         path: target,
         headers: { host: request.host ?? 'localhost', ...request.headers },
-        agent: false,
+        agent: request.agent ?? false,
       },
       (res) => {
+        const clientPort = res.socket.localPort;
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
         res.on('end', () =>
@@ -40,6 +45,7 @@ export function send(port: number, target: string, request: ClientRequest = {}):
             headers: res.headers,
             rawHeaders: res.rawHeaders,
             body: Buffer.concat(chunks).toString('utf8'),
+            clientPort,
           }),
         );
         res.on('error', reject);
@@ -48,6 +54,14 @@ export function send(port: number, target: string, request: ClientRequest = {}):
     req.on('error', reject);
     req.end(request.body);
   });
+}
+
+/** The status of an exchange, or the error code the client saw instead (a reset, a truncated body). */
+export function outcomeOf(response: Promise<ClientResponse>): Promise<number | string> {
+  return response.then(
+    ({ status }) => status,
+    (error: NodeJS.ErrnoException) => error.code ?? error.message,
+  );
 }
 
 /** Writes bytes as they are onto a fresh connection and returns everything read until it closes. */

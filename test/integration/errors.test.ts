@@ -6,11 +6,16 @@
  */
 import http from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { send, sendRaw, type ClientResponse } from '../harness/client.js';
-import { startGatehouse, type TestGatehouse } from '../harness/gatehouse.js';
-import { startUpstream, type TestUpstream } from '../harness/upstream.js';
+import { outcomeOf, send, sendRaw, type ClientResponse } from '../harness/client.js';
+import {
+  gatehouseInFront,
+  plainHttpConfig,
+  publicRoute,
+  startGatehouse,
+  type TestGatehouse,
+} from '../harness/gatehouse.js';
+import { startUpstream, unusedPort, type TestUpstream } from '../harness/upstream.js';
 
-const PUBLIC = '    allow_public_unauthenticated_access: true\n';
 const BROWSER_ACCEPT = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
 
 /** Statuses and bodies of raw HTTP/1.1 responses. */
@@ -41,14 +46,6 @@ function expectJsonError(response: ClientResponse, status: number, code: string)
   return body;
 }
 
-/** What a client that sees a reset or a truncated body gets: the error code instead of a status. */
-async function outcomeOf(request: Promise<ClientResponse>): Promise<number | string> {
-  return request.then(
-    (response) => response.status,
-    (error: NodeJS.ErrnoException) => error.code ?? error.message,
-  );
-}
-
 describe('upstream failures', () => {
   let healthy: TestUpstream;
   let hanging: TestUpstream;
@@ -75,21 +72,16 @@ describe('upstream failures', () => {
       res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '100000' });
       res.write('partial body', () => res.socket?.destroy());
     });
-    const closed = await startUpstream();
-    refusedPort = closed.port;
-    await closed.close();
+    refusedPort = await unusedPort();
 
-    const routes: [string, string, string][] = [
-      ['healthy.test', healthy.url, ''],
-      ['refused.test', `http://127.0.0.1:${refusedPort}`, ''],
-      ['hanging.test', hanging.url, '    timeout: 300ms\n'],
-      ['upload.test', uploadKiller.url, ''],
-      ['reset.test', midResponseKiller.url, ''],
-    ];
     gatehouse = await startGatehouse(
-      `insecure_server: true\nroutes:\n${routes
-        .map(([host, to, extra]) => `  - from: http://${host}\n    to: ${to}\n${PUBLIC}${extra}`)
-        .join('')}`,
+      plainHttpConfig(
+        publicRoute('http://healthy.test', healthy.url),
+        publicRoute('http://refused.test', `http://127.0.0.1:${refusedPort}`),
+        publicRoute('http://hanging.test', hanging.url, '    timeout: 300ms\n'),
+        publicRoute('http://upload.test', uploadKiller.url),
+        publicRoute('http://reset.test', midResponseKiller.url),
+      ),
     );
   });
   afterAll(async () => {
@@ -166,23 +158,12 @@ describe('upstream failures', () => {
 });
 
 describe('requests Gatehouse refuses', () => {
-  let upstream: TestUpstream;
-  let gatehouse: TestGatehouse;
-  beforeAll(async () => {
-    upstream = await startUpstream();
-    gatehouse = await startGatehouse(
-      `insecure_server: true\nroutes:\n  - from: http://app.test\n    to: ${upstream.url}\n${PUBLIC}`,
-    );
-  });
-  afterAll(async () => {
-    await gatehouse.close();
-    await upstream.close();
-  });
+  const servers = gatehouseInFront((upstream) => plainHttpConfig(publicRoute('http://app.test', upstream)));
   let seenBefore = 0;
   beforeEach(() => {
-    seenBefore = upstream.requests.length;
+    seenBefore = servers.upstream.requests.length;
   });
-  const expectNothingForwarded = () => expect(upstream.requests.length).toBe(seenBefore);
+  const expectNothingForwarded = () => expect(servers.upstream.requests.length).toBe(seenBefore);
 
   it.each([
     ['a request line with no version', 'NOT A REQUEST\r\n\r\n'],
@@ -193,7 +174,9 @@ describe('requests Gatehouse refuses', () => {
     ['a header line without a colon', 'GET / HTTP/1.1\r\nHost: app.test\r\nno colon here\r\n\r\n'],
     ['a TLS handshake on the plain port', '\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n'],
   ])('answers 400 JSON to %s', async (_, bytes) => {
-    const { status, headers, body } = parseRaw(await sendRaw(gatehouse.port, Buffer.from(bytes, 'latin1')));
+    const { status, headers, body } = parseRaw(
+      await sendRaw(servers.gatehouse.port, Buffer.from(bytes, 'latin1')),
+    );
     expect(status).toBe(400);
     expect(headers['content-type']).toMatch(/^application\/json/);
     expect(JSON.parse(body)).toMatchObject({ code: 'ERR_BAD_REQUEST', request_id: headers['x-request-id'] });
@@ -203,7 +186,7 @@ describe('requests Gatehouse refuses', () => {
 
   it('answers 431 JSON to a header block larger than 16 KiB (RFC 6585 §5)', async () => {
     const raw = await sendRaw(
-      gatehouse.port,
+      servers.gatehouse.port,
       `GET / HTTP/1.1\r\nHost: app.test\r\nX-Big: ${'a'.repeat(17 * 1024)}\r\n\r\n`,
     );
     const { status, headers, body } = parseRaw(raw);
@@ -218,7 +201,7 @@ describe('requests Gatehouse refuses', () => {
   });
 
   it('answers a header block just under the limit normally', async () => {
-    const response = await send(gatehouse.port, '/', {
+    const response = await send(servers.gatehouse.port, '/', {
       host: 'app.test',
       headers: { 'x-big': 'a'.repeat(15 * 1024) },
     });
@@ -230,7 +213,7 @@ describe('requests Gatehouse refuses', () => {
     ['with an empty Host header', 'Host: \r\n'],
   ])('answers 400 to a request %s', async (_, hostLine) => {
     const { status, body, headers } = parseRaw(
-      await sendRaw(gatehouse.port, `GET / HTTP/1.1\r\n${hostLine}Connection: close\r\n\r\n`),
+      await sendRaw(servers.gatehouse.port, `GET / HTTP/1.1\r\n${hostLine}Connection: close\r\n\r\n`),
     );
     expect(status).toBe(400);
     expect(JSON.parse(body)).toMatchObject({ code: 'ERR_BAD_HOST' });
@@ -241,7 +224,7 @@ describe('requests Gatehouse refuses', () => {
   it.each(['bad host!', 'exa_mple.test', 'a..b', '[::1', 'app.test:99999', 'app.test:', 'app.test:80:80'])(
     'answers 400 to the invalid Host %j',
     async (host) => {
-      const response = await send(gatehouse.port, '/', { host });
+      const response = await send(servers.gatehouse.port, '/', { host });
       expectJsonError(response, 400, 'ERR_BAD_HOST');
       expectNothingForwarded();
     },
@@ -249,7 +232,7 @@ describe('requests Gatehouse refuses', () => {
 
   it('refuses a WebSocket upgrade on a route without allow_websockets with 403', async () => {
     const raw = await sendRaw(
-      gatehouse.port,
+      servers.gatehouse.port,
       [
         'GET /socket HTTP/1.1',
         'Host: app.test',
@@ -273,7 +256,7 @@ describe('requests Gatehouse refuses', () => {
 
   it('answers 404 to a WebSocket upgrade for an unknown host and forwards nothing', async () => {
     const raw = await sendRaw(
-      gatehouse.port,
+      servers.gatehouse.port,
       'GET /socket HTTP/1.1\r\nHost: unknown.test\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n',
     );
     const { status, headers, body } = parseRaw(raw);
@@ -284,14 +267,18 @@ describe('requests Gatehouse refuses', () => {
   });
 
   it('answers 405 with Allow to POST /ping', async () => {
-    const response = await send(gatehouse.port, '/ping', { method: 'POST', host: 'app.test', body: 'x' });
+    const response = await send(servers.gatehouse.port, '/ping', {
+      method: 'POST',
+      host: 'app.test',
+      body: 'x',
+    });
     expectJsonError(response, 405, 'ERR_METHOD_NOT_ALLOWED');
     expect(response.headers.allow).toBe('GET, HEAD');
     expectNothingForwarded();
   });
 
   it('answers 404 with the secure defaults and a request id', async () => {
-    const response = await send(gatehouse.port, '/', { host: 'unknown.test' });
+    const response = await send(servers.gatehouse.port, '/', { host: 'unknown.test' });
     expectJsonError(response, 404, 'ERR_ROUTE_NOT_FOUND');
     expectNothingForwarded();
   });
@@ -299,20 +286,10 @@ describe('requests Gatehouse refuses', () => {
   it('keeps the connection usable after a 404 on a keep-alive connection', async () => {
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
     try {
-      const get = (host: string) =>
-        new Promise<{ status: number; port: number | undefined }>((resolve, reject) => {
-          http
-            .get({ host: '127.0.0.1', port: gatehouse.port, path: '/', headers: { host }, agent }, (res) => {
-              const port = res.socket.localPort;
-              res.resume();
-              res.once('end', () => resolve({ status: res.statusCode ?? 0, port }));
-            })
-            .on('error', reject);
-        });
-      const miss = await get('unknown.test');
-      const hit = await get('app.test');
+      const miss = await send(servers.gatehouse.port, '/', { host: 'unknown.test', agent });
+      const hit = await send(servers.gatehouse.port, '/', { host: 'app.test', agent });
       expect([miss.status, hit.status]).toEqual([404, 200]);
-      expect(hit.port).toBe(miss.port);
+      expect(hit.clientPort).toBe(miss.clientPort);
     } finally {
       agent.destroy();
     }
