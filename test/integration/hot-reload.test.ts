@@ -5,17 +5,8 @@
 import http from 'node:http';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { send, type ClientResponse } from '../harness/client.js';
-import { startGatehouse, type TestGatehouse } from '../harness/gatehouse.js';
+import { plainHttpConfig, publicRoute, startGatehouse, type TestGatehouse } from '../harness/gatehouse.js';
 import { startUpstream, type TestUpstream } from '../harness/upstream.js';
-
-function config(routes: readonly (readonly [host: string, to: string])[]): string {
-  return `insecure_server: true\nroutes:\n${routes
-    .map(
-      ([host, to]) =>
-        `  - from: http://${host}\n    to: ${to}\n    allow_public_unauthenticated_access: true\n`,
-    )
-    .join('')}`;
-}
 
 describe('hot reload', () => {
   let oldUpstream: TestUpstream;
@@ -40,7 +31,7 @@ describe('hot reload', () => {
       res.end('new');
     });
     onSlowRequest = undefined;
-    gatehouse = await startGatehouse(config([['old.test', oldUpstream.url]]));
+    gatehouse = await startGatehouse(plainHttpConfig(publicRoute('http://old.test', oldUpstream.url)));
   });
   afterEach(async () => {
     await gatehouse.close();
@@ -49,7 +40,7 @@ describe('hot reload', () => {
 
   it('applies new routes to the next request', async () => {
     expect((await send(gatehouse.port, '/', { host: 'new.test' })).status).toBe(404);
-    gatehouse.reload(config([['new.test', newUpstream.url]]));
+    gatehouse.reload(plainHttpConfig(publicRoute('http://new.test', newUpstream.url)));
     const response = await send(gatehouse.port, '/fresh', { host: 'new.test' });
     expect(response.status).toBe(200);
     expect(response.body).toBe('new');
@@ -58,7 +49,7 @@ describe('hot reload', () => {
 
   it('answers 404 for a route the new config dropped, and forwards nothing to its upstream', async () => {
     expect((await send(gatehouse.port, '/', { host: 'old.test' })).body).toBe('old');
-    gatehouse.reload(config([['new.test', newUpstream.url]]));
+    gatehouse.reload(plainHttpConfig(publicRoute('http://new.test', newUpstream.url)));
     const response = await send(gatehouse.port, '/', { host: 'old.test' });
     expect(response.status).toBe(404);
     expect(oldUpstream.requests).toHaveLength(1);
@@ -71,7 +62,7 @@ describe('hot reload', () => {
     const inFlight: Promise<ClientResponse> = send(gatehouse.port, '/slow', { host: 'old.test' });
     const answer = await reached;
 
-    gatehouse.reload(config([['new.test', newUpstream.url]]));
+    gatehouse.reload(plainHttpConfig(publicRoute('http://new.test', newUpstream.url)));
     // The new config serves new requests while the old one is still running.
     expect((await send(gatehouse.port, '/', { host: 'new.test' })).status).toBe(200);
     expect((await send(gatehouse.port, '/', { host: 'old.test' })).status).toBe(404);
@@ -85,21 +76,11 @@ describe('hot reload', () => {
 
   it('applies the new config to the next request on a connection opened before the reload', async () => {
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-    const get = (host: string) =>
-      new Promise<{ status: number; port: number | undefined }>((resolve, reject) => {
-        http
-          .get({ host: '127.0.0.1', port: gatehouse.port, path: '/', headers: { host }, agent }, (res) => {
-            const port = res.socket.localPort;
-            res.resume();
-            res.once('end', () => resolve({ status: res.statusCode ?? 0, port }));
-          })
-          .on('error', reject);
-      });
     try {
-      const before = await get('old.test');
-      gatehouse.reload(config([['new.test', newUpstream.url]]));
-      const after = await get('new.test');
-      expect(after.port).toBe(before.port);
+      const before = await send(gatehouse.port, '/', { host: 'old.test', agent });
+      gatehouse.reload(plainHttpConfig(publicRoute('http://new.test', newUpstream.url)));
+      const after = await send(gatehouse.port, '/', { host: 'new.test', agent });
+      expect(after.clientPort).toBe(before.clientPort);
       expect([before.status, after.status]).toEqual([200, 200]);
       expect(newUpstream.requests).toHaveLength(1);
     } finally {
