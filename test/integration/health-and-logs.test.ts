@@ -5,29 +5,25 @@
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { send, sendRaw } from '../harness/client.js';
-import { startGatehouse, type TestGatehouse } from '../harness/gatehouse.js';
-import { startUpstream, type TestUpstream } from '../harness/upstream.js';
-
-const PUBLIC = '    allow_public_unauthenticated_access: true\n';
+import { plainHttpConfig, publicRoute, startGatehouse, type TestGatehouse } from '../harness/gatehouse.js';
+import { startUpstream, unusedPort, type TestUpstream } from '../harness/upstream.js';
 
 let upstream: TestUpstream;
 let gatehouse: TestGatehouse;
 /** Resolves each time the hanging upstream receives a request. */
 const hangingArrivals: (() => void)[] = [];
 let hanging: TestUpstream;
-let refusedPort: number;
 
 beforeAll(async () => {
   upstream = await startUpstream();
   hanging = await startUpstream(() => hangingArrivals.shift()?.());
-  const closed = await startUpstream();
-  refusedPort = closed.port;
-  await closed.close();
+  const refusedPort = await unusedPort();
   gatehouse = await startGatehouse(
-    'insecure_server: true\nroutes:\n' +
-      `  - name: app\n    from: http://app.test\n    to: ${upstream.url}\n${PUBLIC}` +
-      `  - name: hanging\n    from: http://hanging.test\n    to: ${hanging.url}\n${PUBLIC}` +
-      `  - name: refused\n    from: http://refused.test\n    to: http://127.0.0.1:${refusedPort}\n${PUBLIC}`,
+    plainHttpConfig(
+      publicRoute('http://app.test', upstream.url, '    name: app\n'),
+      publicRoute('http://hanging.test', hanging.url, '    name: hanging\n'),
+      publicRoute('http://refused.test', `http://127.0.0.1:${refusedPort}`, '    name: refused\n'),
+    ),
   );
 });
 afterAll(async () => {
@@ -115,15 +111,8 @@ describe('the access log', () => {
 
   it('writes exactly one line per request on a keep-alive connection, whoever answered', async () => {
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-    const get = (path: string, host: string) =>
-      new Promise<string>((resolve, reject) => {
-        http
-          .get({ host: '127.0.0.1', port: gatehouse.port, path, headers: { host }, agent }, (res) => {
-            res.resume();
-            res.once('end', () => resolve(String(res.headers['x-request-id'])));
-          })
-          .on('error', reject);
-      });
+    const get = async (path: string, host: string) =>
+      String((await send(gatehouse.port, path, { host, agent })).headers['x-request-id']);
     try {
       const ids = [
         await get('/a', 'app.test'),
