@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseHostHeader } from '../../src/routing/parse-host.js';
 import { send, sendRaw } from '../harness/client.js';
-import { startGatehouse, type TestGatehouse } from '../harness/gatehouse.js';
+import { plainHttpConfig, publicRoute, startGatehouse, type TestGatehouse } from '../harness/gatehouse.js';
 import { startUpstream, type TestUpstream } from '../harness/upstream.js';
 
 interface WildcardCase {
@@ -29,15 +29,6 @@ function fixture<T>(name: string): T {
 
 const wildcardCases = fixture<WildcardCase[]>('wildcard-hosts.json');
 const normalizationCases = fixture<NormalizationCase[]>('path-normalization.json');
-
-/** One public route; `extra` is more YAML indented as route keys. */
-function route(from: string, to: string, extra = ''): string {
-  return `  - from: ${from}\n    to: ${to}\n    allow_public_unauthenticated_access: true\n${extra}`;
-}
-
-function config(...routes: string[]): string {
-  return `insecure_server: true\nroutes:\n${routes.join('')}`;
-}
 
 /** The upstreams a test starts and the Gatehouse in front of them, closed together. */
 class Setup {
@@ -80,11 +71,6 @@ function rawGet(target: string, host: string): Buffer {
   return Buffer.from(`GET ${target} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`, 'latin1');
 }
 
-/** The last request an upstream received: its target, exactly as it arrived. */
-function lastUrl(upstream: TestUpstream): string | undefined {
-  return upstream.requests.at(-1)?.url;
-}
-
 describe('host matching', () => {
   const patterns = [...new Set(wildcardCases.map((testCase) => testCase.pattern))];
 
@@ -93,7 +79,7 @@ describe('host matching', () => {
     let upstream: TestUpstream;
     beforeAll(async () => {
       upstream = await setup.upstream();
-      await setup.start(config(route(`http://${pattern}`, upstream.url)));
+      await setup.start(plainHttpConfig(publicRoute(`http://${pattern}`, upstream.url)));
     });
     afterAll(() => setup.close());
 
@@ -104,7 +90,7 @@ describe('host matching', () => {
       if (matches) {
         expect(response.status).toBe(200);
         expect(upstream.requests.length).toBe(before + 1);
-        expect(upstream.requests.at(-1)?.headers['x-forwarded-host']).toBe(host);
+        expect(upstream.lastRequest().headers['x-forwarded-host']).toBe(host);
       } else {
         // A name the Host parser refuses is a 400 before matching; any other name is simply no route's.
         expect(response.status).toBe(parseHostHeader(host) === undefined ? 400 : 404);
@@ -123,10 +109,10 @@ describe('host matching', () => {
       defaultPort = await setup.upstream();
       anyPort = await setup.upstream();
       await setup.start(
-        config(
-          route('http://ported.test:8080', exactPort.url),
-          route('http://web.test:80', defaultPort.url),
-          route('http://any.test', anyPort.url),
+        plainHttpConfig(
+          publicRoute('http://ported.test:8080', exactPort.url),
+          publicRoute('http://web.test:80', defaultPort.url),
+          publicRoute('http://any.test', anyPort.url),
         ),
       );
     });
@@ -151,7 +137,7 @@ describe('host matching', () => {
         expect(setup.forwarded).toBe(before);
       } else {
         expect(setup.forwarded).toBe(before + 1);
-        expect(lastUrl(upstreams[name])).toBe(`/from/${host}`);
+        expect(upstreams[name].lastRequest().url).toBe(`/from/${host}`);
       }
     });
   });
@@ -175,16 +161,16 @@ describe('path matching and order', () => {
     catchAll = await setup.upstream();
     shadowed = await setup.upstream();
     await setup.start(
-      config(
-        route('http://paths.test', prefixApi.url, '    prefix: /api\n'),
-        route('http://paths.test', exactPath.url, '    path: /exact\n'),
-        route('http://paths.test', regexItems.url, "    regex: '/items/[0-9]+'\n"),
+      plainHttpConfig(
+        publicRoute('http://paths.test', prefixApi.url, '    prefix: /api\n'),
+        publicRoute('http://paths.test', exactPath.url, '    path: /exact\n'),
+        publicRoute('http://paths.test', regexItems.url, "    regex: '/items/[0-9]+'\n"),
         // Overlapping routes on one host: the more specific one is listed first and wins.
-        route('http://order.test', specific.url, '    prefix: /v1\n'),
-        route('http://order.test', general.url, '    prefix: /\n'),
+        publicRoute('http://order.test', specific.url, '    prefix: /v1\n'),
+        publicRoute('http://order.test', general.url, '    prefix: /\n'),
         // Listed the other way round: the catch-all comes first, so the later route never matches.
-        route('http://shadow.test', catchAll.url),
-        route('http://shadow.test', shadowed.url, '    prefix: /v1\n'),
+        publicRoute('http://shadow.test', catchAll.url),
+        publicRoute('http://shadow.test', shadowed.url, '    prefix: /v1\n'),
       ),
     );
   });
@@ -199,7 +185,7 @@ describe('path matching and order', () => {
     } else {
       expect(response.status).toBe(200);
       expect(setup.forwarded).toBe(before + 1);
-      expect(lastUrl(upstream)).toBe(path);
+      expect(upstream.lastRequest().url).toBe(path);
     }
   }
 
@@ -237,7 +223,7 @@ describe('no matching route', () => {
   const setup = new Setup();
   beforeAll(async () => {
     const upstream = await setup.upstream();
-    await setup.start(config(route('http://known.test', upstream.url, '    prefix: /app\n')));
+    await setup.start(plainHttpConfig(publicRoute('http://known.test', upstream.url, '    prefix: /app\n')));
   });
   afterAll(() => setup.close());
 
@@ -289,17 +275,17 @@ describe('the path and query the upstream receives', () => {
     basePath = await setup.upstream();
     plain = await setup.upstream();
     await setup.start(
-      config(
-        route('http://rewrite.test', prefixRewrite.url, '    prefix: /api\n    prefix_rewrite: /v2\n'),
-        route('http://rewrite.test', rootRewrite.url, '    prefix: /strip\n    prefix_rewrite: /\n'),
-        route(
+      plainHttpConfig(
+        publicRoute('http://rewrite.test', prefixRewrite.url, '    prefix: /api\n    prefix_rewrite: /v2\n'),
+        publicRoute('http://rewrite.test', rootRewrite.url, '    prefix: /strip\n    prefix_rewrite: /\n'),
+        publicRoute(
           'http://rewrite.test',
           regexRewrite.url,
           "    prefix: /old\n    regex_rewrite_pattern: '^/old/([a-z]+)/(.*)$'\n" +
             "    regex_rewrite_substitution: '/new/\\2/\\1'\n",
         ),
-        route('http://base.test', `${basePath.url}/base/dir`),
-        route('http://plain.test', plain.url),
+        publicRoute('http://base.test', `${basePath.url}/base/dir`),
+        publicRoute('http://plain.test', plain.url),
       ),
     );
   });
@@ -317,14 +303,14 @@ describe('the path and query the upstream receives', () => {
     const upstreams = { prefixRewrite, rootRewrite, regexRewrite, basePath };
     const response = await send(setup.port, path, { host });
     expect(response.status).toBe(200);
-    expect(lastUrl(upstreams[name])).toBe(expected);
+    expect(upstreams[name].lastRequest().url).toBe(expected);
   });
 
   it('forwards the query string verbatim: order, encoding and invalid escapes untouched', async () => {
     const target = '/search?b=2&a=1&a=%2F&x=%zz&empty=&plus=a+b&slash=/../&q=%E2%9C%93';
     const response = await send(setup.port, target, { host: 'plain.test' });
     expect(response.status).toBe(200);
-    expect(lastUrl(plain)).toBe(target);
+    expect(plain.lastRequest().url).toBe(target);
   });
 });
 
@@ -333,7 +319,7 @@ describe('path normalization through the proxy', () => {
   let upstream: TestUpstream;
   beforeAll(async () => {
     upstream = await setup.upstream();
-    await setup.start(config(route('http://localhost', upstream.url)));
+    await setup.start(plainHttpConfig(publicRoute('http://localhost', upstream.url)));
   });
   afterAll(() => setup.close());
 
@@ -355,7 +341,7 @@ describe('path normalization through the proxy', () => {
     } else {
       expect(status).toBe(200);
       expect(upstream.requests.length).toBe(before + 1);
-      expect(lastUrl(upstream)).toBe(
+      expect(upstream.lastRequest().url).toBe(
         expected.query === '' ? expected.path : `${expected.path}?${expected.query}`,
       );
     }
@@ -367,7 +353,7 @@ describe('a route that only allows /public', () => {
   let upstream: TestUpstream;
   beforeAll(async () => {
     upstream = await setup.upstream();
-    await setup.start(config(route('http://app.test', upstream.url, '    prefix: /public\n')));
+    await setup.start(plainHttpConfig(publicRoute('http://app.test', upstream.url, '    prefix: /public\n')));
   });
   afterAll(() => setup.close());
 
@@ -397,7 +383,7 @@ describe('a route that only allows /public', () => {
   ])('keeps %s inside /public and forwards it as %s', async (target, expected) => {
     const status = statusOf(await sendRaw(setup.port, rawGet(target, 'app.test')));
     expect(status).toBe(200);
-    expect(lastUrl(upstream)).toBe(expected);
+    expect(upstream.lastRequest().url).toBe(expected);
   });
 });
 
@@ -409,7 +395,10 @@ describe('absolute-form request targets', () => {
     absolute = await setup.upstream();
     byHeader = await setup.upstream();
     await setup.start(
-      config(route('http://target.test', absolute.url), route('http://header.test', byHeader.url)),
+      plainHttpConfig(
+        publicRoute('http://target.test', absolute.url),
+        publicRoute('http://header.test', byHeader.url),
+      ),
     );
   });
   afterAll(() => setup.close());
@@ -431,6 +420,6 @@ describe('absolute-form request targets', () => {
   it('treats a target without a path as /', async () => {
     const raw = await sendRaw(setup.port, rawGet('http://target.test', 'header.test'));
     expect(statusOf(raw)).toBe(200);
-    expect(lastUrl(absolute)).toBe('/');
+    expect(absolute.lastRequest().url).toBe('/');
   });
 });
