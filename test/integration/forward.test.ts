@@ -4,7 +4,7 @@
  */
 import { createCipheriv, createHash, type Hash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import http, { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import http, { type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import net, { type AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
@@ -21,6 +21,8 @@ import {
 } from '../../src/proxy/upstream-pool.js';
 import { createWebSocketProxy, type WebSocketProxy } from '../../src/proxy/upgrade.js';
 import { isGatehouseError, type GatehouseError } from '../../src/shared/errors.js';
+import { outcomeOf, send } from '../harness/client.js';
+import { startUpstream, unusedPort, type UpstreamHandler } from '../harness/upstream.js';
 
 const CERT = readFileSync(new URL('../fixtures/tls/localhost-cert.pem', import.meta.url), 'utf8');
 const KEY = readFileSync(new URL('../fixtures/tls/localhost-key.pem', import.meta.url), 'utf8');
@@ -54,15 +56,13 @@ function closeLater(server: http.Server | net.Server): void {
   );
 }
 
-type Handler = (req: IncomingMessage, res: ServerResponse) => void;
-
-async function startHttp(handler: Handler): Promise<string> {
-  const server = http.createServer(handler);
-  closeLater(server);
-  return `http://127.0.0.1:${await listen(server)}`;
+async function startHttp(handler: UpstreamHandler): Promise<string> {
+  const upstream = await startUpstream(handler);
+  cleanups.push(() => upstream.close());
+  return upstream.url;
 }
 
-async function startHttps(handler: Handler): Promise<number> {
+async function startHttps(handler: UpstreamHandler): Promise<number> {
   const server = https.createServer({ cert: CERT, key: KEY }, handler);
   closeLater(server);
   return listen(server);
@@ -73,13 +73,6 @@ async function startRaw(onSocket: (socket: net.Socket) => void): Promise<string>
   const server = net.createServer(onSocket);
   closeLater(server);
   return `http://127.0.0.1:${await listen(server)}`;
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  const port = await listen(server);
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 function upstream(url: string): UpstreamUrl {
@@ -102,6 +95,7 @@ interface Route {
 let route: Route;
 const outcomes: (ForwardResult | GatehouseError)[] = [];
 const upgradeErrors: GatehouseError[] = [];
+let proxyPort: number;
 let proxyUrl: string;
 let wsProxy: WebSocketProxy;
 
@@ -186,7 +180,8 @@ beforeAll(async () => {
   });
   const sockets = new Set<net.Socket>();
   server.on('connection', (socket: net.Socket) => sockets.add(socket));
-  proxyUrl = `http://127.0.0.1:${await listen(server)}`;
+  proxyPort = await listen(server);
+  proxyUrl = `http://127.0.0.1:${proxyPort}`;
   return async () => {
     wsProxy.close();
     await new Promise((resolve) => {
@@ -204,31 +199,6 @@ afterEach(async () => {
 
 // ---------------------------------------------------------------------------------------------------
 // Client helpers
-
-interface Answer {
-  status: number;
-  headers: IncomingHttpHeaders;
-  body: string;
-}
-
-function send(path: string, options: http.RequestOptions = {}, body?: string): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(`${proxyUrl}${path}`, { agent: false, ...options }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () =>
-        resolve({
-          status: res.statusCode ?? 0,
-          headers: res.headers,
-          body: Buffer.concat(chunks).toString(),
-        }),
-      );
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
 
 /** A deterministic pseudo-random byte stream (AES-CTR keystream), produced chunk by chunk. */
 function* generatedChunks(totalBytes: number): Generator<Buffer> {
@@ -298,20 +268,17 @@ describe('forward', () => {
     });
     useRoute([`${target}/base`]);
 
-    const answer = await send(
-      '/items//x?q=1&r=%2F',
-      {
-        method: 'POST',
-        headers: {
-          connection: 'x-client-hop',
-          'x-client-hop': 'secret',
-          'x-forwarded-for': '6.6.6.6',
-          x_pomerium_jwt_assertion: 'forged',
-          'content-type': 'text/plain',
-        },
+    const answer = await send(proxyPort, '/items//x?q=1&r=%2F', {
+      method: 'POST',
+      headers: {
+        connection: 'x-client-hop',
+        'x-client-hop': 'secret',
+        'x-forwarded-for': '6.6.6.6',
+        x_pomerium_jwt_assertion: 'forged',
+        'content-type': 'text/plain',
       },
-      'hello',
-    );
+      body: 'hello',
+    });
 
     expect(answer.status).toBe(201);
     expect(answer.body).toBe('created');
@@ -343,10 +310,10 @@ describe('forward', () => {
     useRoute([target]);
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
     try {
-      const head = await send('/doc', { method: 'HEAD', agent });
-      const empty = await send('/empty', { agent });
-      const cached = await send('/cached', { agent });
-      const full = await send('/doc', { agent });
+      const head = await send(proxyPort, '/doc', { method: 'HEAD', agent });
+      const empty = await send(proxyPort, '/empty', { agent });
+      const cached = await send(proxyPort, '/cached', { agent });
+      const full = await send(proxyPort, '/doc', { agent });
       expect([head.status, head.body, head.headers['content-length']]).toEqual([200, '', '11']);
       expect([empty.status, empty.body]).toEqual([204, '']);
       expect([cached.status, cached.body, cached.headers.etag]).toEqual([304, '', '"1"']);
@@ -361,7 +328,7 @@ describe('forward', () => {
     const b = await startHttp((_req, res) => res.end('b'));
     useRoute([a, b]);
     const bodies: string[] = [];
-    for (let i = 0; i < 4; i += 1) bodies.push((await send('/')).body);
+    for (let i = 0; i < 4; i += 1) bodies.push((await send(proxyPort, '/')).body);
     expect(bodies).toEqual(['a', 'b', 'a', 'b']);
   });
 
@@ -424,8 +391,8 @@ describe('forward', () => {
   });
 
   it('answers 502 ERR_UPSTREAM_UNAVAILABLE when the upstream refuses the connection', async () => {
-    useRoute([`http://127.0.0.1:${await freePort()}`]);
-    const answer = await send('/');
+    useRoute([`http://127.0.0.1:${await unusedPort()}`]);
+    const answer = await send(proxyPort, '/');
     expect([answer.status, answer.body]).toEqual([502, 'ERR_UPSTREAM_UNAVAILABLE']);
     expect(outcomes[0]).toMatchObject({ code: 'ERR_UPSTREAM_UNAVAILABLE' });
     expect((outcomes[0] as GatehouseError).cause).toBeInstanceOf(Error);
@@ -439,7 +406,7 @@ describe('forward', () => {
       });
     });
     useRoute([target]);
-    const answer = await send('/');
+    const answer = await send(proxyPort, '/');
     expect([answer.status, answer.body]).toEqual([502, 'ERR_UPSTREAM_RESET']);
   });
 
@@ -447,7 +414,7 @@ describe('forward', () => {
     const target = await startRaw(() => undefined);
     useRoute([target], { timeoutMs: 300 });
     const started = Date.now();
-    const answer = await send('/');
+    const answer = await send(proxyPort, '/');
     expect([answer.status, answer.body]).toEqual([504, 'ERR_UPSTREAM_TIMEOUT']);
     expect(Date.now() - started).toBeLessThan(3_000);
   });
@@ -489,16 +456,7 @@ describe('forward', () => {
     });
     useRoute([target]);
 
-    const failure = await new Promise<string>((resolve) => {
-      http
-        .get(`${proxyUrl}/broken`, { agent: false }, (res) => {
-          res.on('data', () => undefined);
-          res.on('end', () => resolve('complete'));
-          res.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
-        })
-        .on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
-    });
-    expect(failure).toBe('ECONNRESET');
+    expect(await outcomeOf(send(proxyPort, '/broken'))).toBe('ECONNRESET');
     await expect.poll(() => outcomes.length).toBe(1);
     expect(outcomes[0]).toMatchObject({
       status: 200,
@@ -506,7 +464,7 @@ describe('forward', () => {
       error: { code: 'ERR_UPSTREAM_RESET' },
     });
 
-    expect((await send('/ok')).body).toBe('fine');
+    expect((await send(proxyPort, '/ok')).body).toBe('fine');
   });
 
   it('cancels the upstream request when the client goes away before the answer', async () => {
@@ -575,34 +533,34 @@ describe('forward over TLS', () => {
 
   it('verifies the upstream certificate against tls_custom_ca', async () => {
     useRoute([`https://localhost:${port}`], { tlsCustomCa: CERT });
-    expect(await send('/')).toMatchObject({ status: 200, body: `tls ok for localhost:${port}` });
+    expect(await send(proxyPort, '/')).toMatchObject({ status: 200, body: `tls ok for localhost:${port}` });
   });
 
   it('verifies an IP-address upstream against the certificate IP SAN', async () => {
     useRoute([`https://127.0.0.1:${port}`], { tlsCustomCa: CERT });
-    expect((await send('/')).status).toBe(200);
+    expect((await send(proxyPort, '/')).status).toBe(200);
   });
 
   it('checks the certificate against the upstream URL even when another Host is sent', async () => {
     useRoute([`https://localhost:${port}`], { tlsCustomCa: CERT, hostHeader: 'app.example.com' });
-    expect(await send('/')).toMatchObject({ status: 200, body: 'tls ok for app.example.com' });
+    expect(await send(proxyPort, '/')).toMatchObject({ status: 200, body: 'tls ok for app.example.com' });
   });
 
   it('accepts any certificate with tls_skip_verify', async () => {
     useRoute([`https://localhost:${port}`], { tlsSkipVerify: true });
-    expect((await send('/')).status).toBe(200);
+    expect((await send(proxyPort, '/')).status).toBe(200);
   });
 
   it('answers 502 ERR_UPSTREAM_TLS for a certificate it cannot verify', async () => {
     useRoute([`https://localhost:${port}`]);
-    expect(await send('/')).toMatchObject({ status: 502, body: 'ERR_UPSTREAM_TLS' });
+    expect(await send(proxyPort, '/')).toMatchObject({ status: 502, body: 'ERR_UPSTREAM_TLS' });
   });
 });
 
 describe('WebSocket upgrade', () => {
   async function startEcho(secure = false): Promise<{ url: string; seen: IncomingMessage[] }> {
     const seen: IncomingMessage[] = [];
-    const refuse: Handler = (_req, res) => res.writeHead(426).end();
+    const refuse: UpstreamHandler = (_req, res) => res.writeHead(426).end();
     const server = secure ? https.createServer({ cert: CERT, key: KEY }, refuse) : http.createServer(refuse);
     const wss = new WebSocketServer({ server });
     wss.on('connection', (socket, req) => {
@@ -670,7 +628,7 @@ describe('WebSocket upgrade', () => {
   });
 
   it('answers 502 when the upstream refuses, and reports the error', async () => {
-    useRoute([`http://127.0.0.1:${await freePort()}`]);
+    useRoute([`http://127.0.0.1:${await unusedPort()}`]);
     await expect(connect('/chat')).rejects.toThrow('status 502');
     expect(upgradeErrors.map((error) => error.code)).toEqual(['ERR_UPSTREAM_UNAVAILABLE']);
   });
