@@ -1,7 +1,8 @@
 /**
  * The built `gatehouse` CLI as a child process, the way a user runs it: `node dist/cli.js …` with a clean
- * environment, output captured line by line, and every child killed by `killCliProcesses()` (call it in
- * `afterEach` or `afterAll`) so a failing test never leaves a server behind.
+ * environment, output captured line by line, and every child killed by `killCliProcesses()` (or, with the
+ * temporary config files too, `cleanUpCli()`: call it in `afterEach` or `afterAll`) so a failing test never
+ * leaves a server behind.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import {
@@ -21,6 +22,9 @@ export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const CLI_PATH = join(REPO_ROOT, 'dist', 'cli.js');
 
 const DEFAULT_WAIT_MS = 10_000;
+
+/** The environment that runs Gatehouse on 127.0.0.1 and a port the kernel picks, so test files never collide. */
+export const FREE_PORT_ENV: Readonly<Record<string, string>> = { ADDRESS: '127.0.0.1:0' };
 
 export interface ExitStatus {
   readonly code: number | null;
@@ -202,6 +206,16 @@ export async function startCli(args: readonly string[], options: CliOptions = {}
   return Object.assign(cli, { url, port: Number(url.port) });
 }
 
+/** Writes `yaml` to a temporary config file and runs `gatehouse --config FILE` on a free loopback port. */
+export async function startCliWithConfig(
+  yaml: string,
+  env: Record<string, string> = {},
+): Promise<ListeningCli & { readonly config: TempConfig }> {
+  const config = tempConfig(yaml);
+  const cli = await startCli(['--config', config.path], { env: { ...FREE_PORT_ENV, ...env } });
+  return Object.assign(cli, { config });
+}
+
 /** SIGKILLs every CLI process still running and waits until each has exited. */
 export async function killCliProcesses(): Promise<void> {
   const children = [...running];
@@ -221,13 +235,15 @@ export interface TempConfig {
   remove(): void;
 }
 
-/** A config file in a fresh temporary directory. */
+const temporaryConfigs = new Set<TempConfig>();
+
+/** A config file in a fresh temporary directory, removed by `remove()` or `cleanUpCli()`. */
 export function tempConfig(yaml: string): TempConfig {
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-cli-'));
   const path = join(dir, 'gatehouse.yaml');
   writeFileSync(path, yaml);
   let replacements = 0;
-  return {
+  const config: TempConfig = {
     dir,
     path,
     write: (next) => writeFileSync(path, next),
@@ -237,8 +253,19 @@ export function tempConfig(yaml: string): TempConfig {
       writeFileSync(temporary, next);
       renameSync(temporary, path);
     },
-    remove: () => rmSync(dir, { recursive: true, force: true }),
+    remove: () => {
+      temporaryConfigs.delete(config);
+      rmSync(dir, { recursive: true, force: true });
+    },
   };
+  temporaryConfigs.add(config);
+  return config;
+}
+
+/** SIGKILLs every CLI process still running, waits for their exits, then removes every temporary config. */
+export async function cleanUpCli(): Promise<void> {
+  await killCliProcesses();
+  for (const config of [...temporaryConfigs]) config.remove();
 }
 
 /** Calls `probe` until it returns true, at most `timeoutMs`; throws with `what` when it never does. */

@@ -7,8 +7,11 @@ import net, { type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { send } from '../harness/client.js';
+import { publicRoute } from '../harness/gatehouse.js';
 import {
+  FREE_PORT_ENV,
   REPO_ROOT,
+  cleanUpCli,
   killCliProcesses,
   runCli,
   startCli,
@@ -25,13 +28,8 @@ const PACKAGE_VERSION = (
 
 /** A V8 stack frame as Node prints it. */
 const STACK_FRAME = /^ {4}at /m;
-const RUN_ENV = { ADDRESS: '127.0.0.1:0' };
 
-const configs: TempConfig[] = [];
-afterAll(async () => {
-  await killCliProcesses();
-  for (const config of configs.splice(0)) config.remove();
-});
+afterAll(cleanUpCli);
 
 /** One `check-config` run per fixture, shared by the tests that read its output. */
 const checked = new Map<string, Promise<CliResult>>();
@@ -44,15 +42,11 @@ function checkFixture(name: string): Promise<CliResult> {
   return result;
 }
 
-function publicRouteConfig(extra = ''): TempConfig {
-  const config = tempConfig(`insecure_server: true
-${extra}routes:
-  - from: http://app.gatehouse.test
-    to: http://127.0.0.1:9
-    allow_public_unauthenticated_access: true
-`);
-  configs.push(config);
-  return config;
+/** A config file with one public route; `globals` are more top-level keys. */
+function publicRouteConfig(globals = ''): TempConfig {
+  return tempConfig(
+    `insecure_server: true\n${globals}routes:\n${publicRoute('http://app.gatehouse.test', 'http://127.0.0.1:9')}`,
+  );
 }
 
 async function occupyPort(): Promise<net.Server & { port: number }> {
@@ -193,7 +187,7 @@ describe('gatehouse --config', () => {
   afterEach(killCliProcesses);
 
   it('exits 1 listing every problem of an invalid config, without a stack trace', async () => {
-    const result = await runCli(['--config', fixture('five-mistakes.yaml')], { env: RUN_ENV });
+    const result = await runCli(['--config', fixture('five-mistakes.yaml')], { env: FREE_PORT_ENV });
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('the configuration is invalid');
     const problems = problemLines(result.stderr);
@@ -226,7 +220,7 @@ describe('gatehouse --config', () => {
     const taken = await occupyPort();
     try {
       const config = publicRouteConfig(`address: 127.0.0.1:${taken.port}\n`);
-      const gatehouse = await startCli(['--config', config.path], { env: RUN_ENV });
+      const gatehouse = await startCli(['--config', config.path], { env: FREE_PORT_ENV });
       expect(gatehouse.port).not.toBe(taken.port);
       expect((await send(gatehouse.port, '/', { host: 'unknown.gatehouse.test' })).status).toBe(404);
       expect((await gatehouse.stop()).code).toBe(0);
@@ -237,12 +231,14 @@ describe('gatehouse --config', () => {
 
   it('lets LOG_LEVEL in the environment win over log_level in the file', async () => {
     const config = publicRouteConfig('log_level: error\n');
-    const quiet = await startCli(['--config', config.path], { env: RUN_ENV });
+    const quiet = await startCli(['--config', config.path], { env: FREE_PORT_ENV });
     expect((await send(quiet.port, '/', { host: 'unknown.gatehouse.test' })).status).toBe(404);
     expect((await quiet.stop()).code).toBe(0);
     expect(quiet.logs()).toEqual([]);
 
-    const chatty = await startCli(['--config', config.path], { env: { ...RUN_ENV, LOG_LEVEL: 'info' } });
+    const chatty = await startCli(['--config', config.path], {
+      env: { ...FREE_PORT_ENV, LOG_LEVEL: 'info' },
+    });
     expect((await send(chatty.port, '/', { host: 'unknown.gatehouse.test' })).status).toBe(404);
     expect((await chatty.stop()).code).toBe(0);
     expect(chatty.logs().map((log) => log.msg)).toContain('gatehouse listening');
@@ -250,14 +246,14 @@ describe('gatehouse --config', () => {
 
   it('serves the config named by GATEHOUSE_CONFIG when --config is absent', async () => {
     const config = publicRouteConfig();
-    const gatehouse = await startCli([], { env: { ...RUN_ENV, GATEHOUSE_CONFIG: config.path } });
+    const gatehouse = await startCli([], { env: { ...FREE_PORT_ENV, GATEHOUSE_CONFIG: config.path } });
     expect(gatehouse.url.href).toBe(`http://127.0.0.1:${gatehouse.port}/`);
     expect((await send(gatehouse.port, '/', { host: 'unknown.gatehouse.test' })).status).toBe(404);
     expect((await gatehouse.stop()).code).toBe(0);
   });
 
   it('stops gracefully with exit 0 on a SIGTERM sent as soon as it announces it is listening', async () => {
-    const gatehouse = await startCli(['--config', publicRouteConfig().path], { env: RUN_ENV });
+    const gatehouse = await startCli(['--config', publicRouteConfig().path], { env: FREE_PORT_ENV });
     expect(await gatehouse.stop('SIGTERM')).toEqual({ code: 0, signal: null });
   });
 });

@@ -5,7 +5,7 @@
 import net from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { send } from '../harness/client.js';
-import { childProcessIds, killCliProcesses, spawnCli } from '../harness/process.js';
+import { childProcessIds, FREE_PORT_ENV, killCliProcesses, spawnCli } from '../harness/process.js';
 
 afterAll(killCliProcesses);
 
@@ -30,7 +30,7 @@ interface SampleApiAnswer {
 
 describe('gatehouse demo', () => {
   it('serves the sample API at the URL it prints and stops cleanly on SIGTERM', async () => {
-    const demo = spawnCli(['demo'], { env: { ADDRESS: '127.0.0.1:0' } });
+    const demo = spawnCli(['demo'], { env: FREE_PORT_ENV });
     const line = await demo.waitForLine('stderr', /Open http:\/\/localhost:\d+\/api\/ in a browser/);
     const url = new URL(/(http:\/\/\S+)/.exec(line)?.[1] ?? '');
     const port = Number(url.port);

@@ -7,45 +7,29 @@ import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { send } from '../harness/client.js';
+import { plainHttpConfig, publicRoute } from '../harness/gatehouse.js';
 import {
-  killCliProcesses,
+  cleanUpCli,
+  FREE_PORT_ENV,
   pollUntil,
   startCli,
+  startCliWithConfig,
   tempConfig,
   type ListeningCli,
-  type TempConfig,
 } from '../harness/process.js';
 import { startUpstream, type TestUpstream, type UpstreamHandler } from '../harness/upstream.js';
 
-const RUN_ENV = { ADDRESS: '127.0.0.1:0' };
-
 let upstream: TestUpstream;
-const configs: TempConfig[] = [];
 
 beforeAll(async () => {
   upstream = await startUpstream();
 });
-afterEach(async () => {
-  await killCliProcesses();
-  for (const config of configs.splice(0)) config.remove();
-});
+afterEach(cleanUpCli);
 afterAll(() => upstream.close());
 
+/** A public route to `to` for each host. */
 function routesYaml(hosts: readonly string[], to = upstream.url): string {
-  const routes = hosts.map(
-    (host) => `  - from: http://${host}
-    to: ${to}
-    allow_public_unauthenticated_access: true
-`,
-  );
-  return `insecure_server: true\nroutes:\n${routes.join('')}`;
-}
-
-async function startWithConfig(yaml: string): Promise<{ gatehouse: ListeningCli; config: TempConfig }> {
-  const config = tempConfig(yaml);
-  configs.push(config);
-  const gatehouse = await startCli(['--config', config.path], { env: RUN_ENV });
-  return { gatehouse, config };
+  return plainHttpConfig(...hosts.map((host) => publicRoute(`http://${host}`, to)));
 }
 
 const statusOf = async (gatehouse: ListeningCli, host: string) =>
@@ -57,34 +41,34 @@ function untilAnswers(gatehouse: ListeningCli, host: string): Promise<void> {
 
 describe('config reload of a running process', () => {
   it('adds a route when the file is rewritten in place', async () => {
-    const { gatehouse, config } = await startWithConfig(routesYaml(['a.gatehouse.test']));
+    const gatehouse = await startCliWithConfig(routesYaml(['a.gatehouse.test']));
     expect(await statusOf(gatehouse, 'a.gatehouse.test')).toBe(200);
     expect(await statusOf(gatehouse, 'b.gatehouse.test')).toBe(404);
 
-    config.write(routesYaml(['a.gatehouse.test', 'b.gatehouse.test']));
+    gatehouse.config.write(routesYaml(['a.gatehouse.test', 'b.gatehouse.test']));
     await untilAnswers(gatehouse, 'b.gatehouse.test');
     expect(await statusOf(gatehouse, 'a.gatehouse.test')).toBe(200);
     await gatehouse.waitForLine('stdout', /"msg":"config reloaded"/);
   });
 
   it('adds a route when a new file is renamed over the config, as editors and Kubernetes do', async () => {
-    const { gatehouse, config } = await startWithConfig(routesYaml(['a.gatehouse.test']));
+    const gatehouse = await startCliWithConfig(routesYaml(['a.gatehouse.test']));
     expect(await statusOf(gatehouse, 'b.gatehouse.test')).toBe(404);
 
-    config.replace(routesYaml(['b.gatehouse.test']));
+    gatehouse.config.replace(routesYaml(['b.gatehouse.test']));
     await untilAnswers(gatehouse, 'b.gatehouse.test');
     expect(await statusOf(gatehouse, 'a.gatehouse.test')).toBe(404);
 
     // The watch survives the rename: a second replacement is seen too.
-    config.replace(routesYaml(['c.gatehouse.test']));
+    gatehouse.config.replace(routesYaml(['c.gatehouse.test']));
     await untilAnswers(gatehouse, 'c.gatehouse.test');
   });
 
   it('keeps the old routes and logs every problem when the new file is invalid', async () => {
-    const { gatehouse, config } = await startWithConfig(routesYaml(['a.gatehouse.test']));
+    const gatehouse = await startCliWithConfig(routesYaml(['a.gatehouse.test']));
     expect(await statusOf(gatehouse, 'a.gatehouse.test')).toBe(200);
 
-    config.write(`insecure_server: true
+    gatehouse.config.write(`insecure_server: true
 log_level: verbose
 routes:
   - from: http://b.gatehouse.test
@@ -102,7 +86,7 @@ routes:
     expect(await statusOf(gatehouse, 'b.gatehouse.test')).toBe(404);
 
     // A fixed file is picked up again afterwards.
-    config.write(routesYaml(['b.gatehouse.test']));
+    gatehouse.config.write(routesYaml(['b.gatehouse.test']));
     await untilAnswers(gatehouse, 'b.gatehouse.test');
   });
 
@@ -110,7 +94,6 @@ routes:
     // The config path is a symlink into another directory: a write to the target changes what the path
     // reads but raises no event in the watched directory, so only SIGHUP can apply it.
     const holder = tempConfig('');
-    configs.push(holder);
     const targetDir = join(holder.dir, 'real');
     mkdirSync(targetDir);
     const target = join(targetDir, 'gatehouse.yaml');
@@ -118,7 +101,7 @@ routes:
     const link = join(holder.dir, 'linked', 'gatehouse.yaml');
     mkdirSync(join(holder.dir, 'linked'));
     symlinkSync(target, link);
-    const gatehouse = await startCli(['--config', link], { env: RUN_ENV });
+    const gatehouse = await startCli(['--config', link], { env: FREE_PORT_ENV });
     expect(await statusOf(gatehouse, 'b.gatehouse.test')).toBe(404);
 
     writeFileSync(target, routesYaml(['b.gatehouse.test']));
@@ -128,7 +111,7 @@ routes:
   });
 
   it('survives a SIGHUP sent as soon as it announces it is listening', async () => {
-    const { gatehouse } = await startWithConfig(routesYaml(['a.gatehouse.test']));
+    const gatehouse = await startCliWithConfig(routesYaml(['a.gatehouse.test']));
     gatehouse.kill('SIGHUP');
     await gatehouse.waitForLine('stdout', /"msg":"config reloaded"/);
     expect(await statusOf(gatehouse, 'a.gatehouse.test')).toBe(200);
@@ -152,7 +135,7 @@ describe('SIGTERM', () => {
   afterAll(() => slowUpstream.close());
 
   it('lets an in-flight request finish with 200, refuses new connections, then exits 0', async () => {
-    const { gatehouse } = await startWithConfig(routesYaml(['slow.gatehouse.test'], slowUpstream.url));
+    const gatehouse = await startCliWithConfig(routesYaml(['slow.gatehouse.test'], slowUpstream.url));
     const upstreamReached = new Promise<void>((resolve) => (arrived = resolve));
     const inFlight = send(gatehouse.port, '/slow', { host: 'slow.gatehouse.test' });
     await upstreamReached;

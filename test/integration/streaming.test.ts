@@ -12,14 +12,8 @@ import http from 'node:http';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  killCliProcesses,
-  pollUntil,
-  startCli,
-  tempConfig,
-  type ListeningCli,
-  type TempConfig,
-} from '../harness/process.js';
+import { plainHttpConfig, publicRoute } from '../harness/gatehouse.js';
+import { cleanUpCli, pollUntil, startCliWithConfig, type ListeningCli } from '../harness/process.js';
 import { startUpstream, type TestUpstream, type UpstreamHandler } from '../harness/upstream.js';
 
 const MiB = 1024 * 1024;
@@ -152,24 +146,16 @@ const upstreamHandler: UpstreamHandler = (req, res) => {
 };
 
 let upstream: TestUpstream;
-let config: TempConfig;
 let gatehouse: ListeningCli;
 
 beforeAll(async () => {
   upstream = await startUpstream(upstreamHandler);
-  config = tempConfig(`insecure_server: true
-routes:
-  - from: http://${HOST}
-    to: ${upstream.url}
-    allow_public_unauthenticated_access: true
-`);
-  gatehouse = await startCli(['--config', config.path], { env: { ADDRESS: '127.0.0.1:0' } });
+  gatehouse = await startCliWithConfig(plainHttpConfig(publicRoute(`http://${HOST}`, upstream.url)));
 });
 
 afterAll(async () => {
-  await killCliProcesses();
+  await cleanUpCli();
   await upstream.close();
-  config.remove();
 });
 
 function request(method: string, path: string, headers: http.OutgoingHttpHeaders = {}) {

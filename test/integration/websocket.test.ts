@@ -7,13 +7,8 @@ import http, { type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
-import {
-  killCliProcesses,
-  startCli,
-  tempConfig,
-  type ListeningCli,
-  type TempConfig,
-} from '../harness/process.js';
+import { plainHttpConfig, publicRoute } from '../harness/gatehouse.js';
+import { cleanUpCli, startCliWithConfig, type ListeningCli } from '../harness/process.js';
 
 const WS_HOST = 'ws.gatehouse.test';
 const PLAIN_HOST = 'plain.gatehouse.test';
@@ -88,25 +83,21 @@ async function startEchoUpstream() {
 }
 
 let upstream: Awaited<ReturnType<typeof startEchoUpstream>>;
-let config: TempConfig;
 let gatehouse: ListeningCli;
 const clients: WebSocket[] = [];
 
 beforeAll(async () => {
   upstream = await startEchoUpstream();
-  config = tempConfig(`insecure_server: true
-routes:
-  - from: http://${WS_HOST}
-    prefix: /chat/
-    prefix_rewrite: /socket/
-    to: ${upstream.url}
-    allow_websockets: true
-    allow_public_unauthenticated_access: true
-  - from: http://${PLAIN_HOST}
-    to: ${upstream.url}
-    allow_public_unauthenticated_access: true
-`);
-  gatehouse = await startCli(['--config', config.path], { env: { ADDRESS: '127.0.0.1:0' } });
+  gatehouse = await startCliWithConfig(
+    plainHttpConfig(
+      publicRoute(
+        `http://${WS_HOST}`,
+        upstream.url,
+        '    prefix: /chat/\n    prefix_rewrite: /socket/\n    allow_websockets: true\n',
+      ),
+      publicRoute(`http://${PLAIN_HOST}`, upstream.url),
+    ),
+  );
 });
 
 afterEach(() => {
@@ -114,9 +105,8 @@ afterEach(() => {
 });
 
 afterAll(async () => {
-  await killCliProcesses();
+  await cleanUpCli();
   await upstream.close();
-  config.remove();
 });
 
 /** Opens a WebSocket through Gatehouse with the given Host; rejects with the status of a refusal. */
