@@ -23,7 +23,7 @@ export const CLI_PATH = join(REPO_ROOT, 'dist', 'cli.js');
 
 const DEFAULT_WAIT_MS = 10_000;
 
-/** The environment that runs Gatehouse on 127.0.0.1 and a port the kernel picks, so test files never collide. */
+/** Runs Gatehouse on 127.0.0.1 and a port the kernel picks, so test files never collide. */
 export const FREE_PORT_ENV: Readonly<Record<string, string>> = { ADDRESS: '127.0.0.1:0' };
 
 export interface ExitStatus {

@@ -44,9 +44,8 @@ function checkFixture(name: string): Promise<CliResult> {
 
 /** A config file with one public route; `globals` are more top-level keys. */
 function publicRouteConfig(globals = ''): TempConfig {
-  return tempConfig(
-    `insecure_server: true\n${globals}routes:\n${publicRoute('http://app.gatehouse.test', 'http://127.0.0.1:9')}`,
-  );
+  const route = publicRoute('http://app.gatehouse.test', 'http://127.0.0.1:9');
+  return tempConfig(`insecure_server: true\n${globals}routes:\n${route}`);
 }
 
 async function occupyPort(): Promise<net.Server & { port: number }> {

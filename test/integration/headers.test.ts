@@ -95,7 +95,8 @@ describe('X-Forwarded-* for an untrusted peer', () => {
 describe('X-Forwarded-* from a trusted proxy', () => {
   const servers = gatehouseInFront(
     (upstream) =>
-      `insecure_server: true\ntrusted_proxies: [127.0.0.1/32]\nroutes:\n${publicRoute('http://app.test', upstream)}`,
+      'insecure_server: true\ntrusted_proxies: [127.0.0.1/32]\n' +
+      `routes:\n${publicRoute('http://app.test', upstream)}`,
   );
 
   it('appends the peer to X-Forwarded-For and keeps the proxy’s -Proto and -Host', async () => {
