@@ -1,16 +1,175 @@
 #!/usr/bin/env node
 /**
- * The `gatehouse` executable. It tunes the heap, then loads the commands (cli-commands.ts): the tuning
- * must happen before any other module loads, which a static import would not allow.
- *
- * Why: a streamed body leaves a trail of 64 KiB socket buffers whose memory V8 reclaims only when the
- * small objects pointing at them are collected. By default the young generation grows to 16 MiB and those
- * collections come late: a 100 MB download through Gatehouse peaked at 143–145 MB RSS on the development
- * machine. Kept at its initial size, it is collected sooner: 122–125 MB, with no throughput change the load
- * benchmark could tell from noise (bench/README.md). V8 reads the flag whenever it considers growing the
- * space, so setting it at run time takes effect.
+ * `gatehouse` — run the proxy, check a config, or start the demo. Every user mistake ends in a message a
+ * person can act on and a non-zero exit code, never a stack trace: 1 for a bad config or a failed start,
+ * 2 for a wrong command line.
  */
-import { setFlagsFromString } from 'node:v8';
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { loadConfigFile } from './config/load.js';
+import { formatProblem, parseConfig } from './config/parse.js';
+import { renderConfigReference } from './config/reference.js';
+import { summarizeConfig } from './config/summarize.js';
+import { demoConfigYaml } from './demo/demo-config.js';
+import { startSampleApi } from './demo/sample-api.js';
+import { InvalidConfigError, serve } from './main.js';
 
-setFlagsFromString('--semi-space-growth-factor=1');
-await import('./cli-commands.js');
+const USAGE = `Usage:
+  gatehouse --config FILE           run the proxy (or set GATEHOUSE_CONFIG=FILE)
+  gatehouse check-config FILE       validate a config: list every problem, or summarize the routes
+  gatehouse demo                    run the demo: sample API behind Gatehouse on http://localhost:8080
+  gatehouse demo-upstream [--port N]  run only the sample API (used by docker-compose.yaml)
+  gatehouse config-reference        print the reference of every config key (Markdown)
+  gatehouse --version | --help
+
+Every config key can be overridden by an environment variable of the same name in upper case
+(ADDRESS=:9000, LOG_LEVEL=debug). Send SIGHUP or save the file to reload the config.
+Docs: README.md and docs/ in the Gatehouse repository.`;
+
+class UsageError extends Error {}
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return pkg.version;
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      options: {
+        config: { type: 'string', short: 'c' },
+        port: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'v' },
+      },
+    });
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  if (values.version) {
+    process.stdout.write(`gatehouse ${version()}\n`);
+    return 0;
+  }
+
+  const [command, ...rest] = positionals;
+  switch (command) {
+    case undefined:
+      return runProxy(values.config ?? process.env.GATEHOUSE_CONFIG);
+    case 'check-config':
+      return checkConfig(rest[0] ?? values.config ?? process.env.GATEHOUSE_CONFIG);
+    case 'demo':
+      return runDemo();
+    case 'demo-upstream':
+      return runDemoUpstream(values.port);
+    case 'config-reference':
+      process.stdout.write(renderConfigReference());
+      return 0;
+    default:
+      throw new UsageError(`unknown command "${command}"`);
+  }
+}
+
+async function runProxy(configPath: string | undefined): Promise<number> {
+  if (configPath === undefined) {
+    throw new UsageError(
+      'no config given: use --config FILE or GATEHOUSE_CONFIG=FILE (or try `gatehouse demo`)',
+    );
+  }
+  await serve({
+    loadConfig: () => loadConfigFile(configPath, process.env),
+    watchPath: configPath,
+    onListening: (url) => process.stderr.write(`gatehouse listening on ${url.href}\n`),
+  });
+  return -1;
+}
+
+function checkConfig(configPath: string | undefined): number {
+  if (configPath === undefined) throw new UsageError('check-config needs a FILE');
+  const result = loadConfigFile(configPath, process.env);
+  for (const warning of result.warnings) process.stderr.write(`warning: ${formatProblem(warning)}\n`);
+  if (!result.ok) {
+    process.stderr.write(`${configPath}: ${result.problems.length} problem(s)\n`);
+    for (const problem of result.problems) process.stderr.write(`  ${formatProblem(problem)}\n`);
+    return 1;
+  }
+  process.stdout.write(`${configPath}: valid\n${summarizeConfig(result.config)}\n`);
+  return 0;
+}
+
+async function runDemo(): Promise<number> {
+  const sampleApi = await startSampleApi(0);
+  const serving = serve({
+    loadConfig: () =>
+      parseConfig({
+        text: demoConfigYaml(sampleApi.url),
+        fileName: 'demo',
+        env: process.env,
+        readFile: (path) => readFileSync(path, 'utf8'),
+      }),
+    onListening: (url) =>
+      process.stderr.write(
+        `\nGatehouse demo is running. Open http://localhost:${url.port}/api/ in a browser\n` +
+          `(the sample API, behind Gatehouse; JSON access logs follow on stdout). Ctrl-C stops it.\n\n`,
+      ),
+    onStopped: () => sampleApi.close(),
+  });
+  // Without Gatehouse the sample API alone would keep the process alive.
+  await serving.catch(async (error: unknown) => {
+    await sampleApi.close();
+    throw error;
+  });
+  return -1;
+}
+
+async function runDemoUpstream(port: string | undefined): Promise<number> {
+  const portNumber = Number(port ?? '8081');
+  if (!Number.isInteger(portNumber) || portNumber < 0 || portNumber > 65535) {
+    throw new UsageError(`--port must be a number from 0 to 65535, not "${port}"`);
+  }
+  const api = await startSampleApi(portNumber, '0.0.0.0');
+  process.stderr.write(`sample API listening on port ${api.url.port}\n`);
+  const stop = () => void api.close().then(() => process.exit(0));
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+  return -1;
+}
+
+function explainStartFailure(error: unknown): string {
+  if (error instanceof InvalidConfigError) {
+    return `the configuration is invalid:\n${error.problems.map((problem) => `  ${problem}`).join('\n')}`;
+  }
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  const address = (error as { address?: string; port?: number } | undefined) ?? {};
+  if (code === 'EADDRINUSE') {
+    return `cannot listen on ${address.address ?? ''}:${address.port ?? ''}: the port is already in use (set ADDRESS=host:port to use another)`;
+  }
+  if (code === 'EACCES') {
+    return `cannot listen on port ${address.port ?? ''}: permission denied (ports below 1024 need privileges)`;
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exitCode = code;
+  },
+  (error: unknown) => {
+    if (error instanceof UsageError) {
+      process.stderr.write(`gatehouse: ${error.message}\n\n${USAGE}\n`);
+      process.exitCode = 2;
+      return;
+    }
+    process.stderr.write(`gatehouse: ${explainStartFailure(error)}\n`);
+    process.exitCode = 1;
+  },
+);
