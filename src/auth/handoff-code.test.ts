@@ -1,21 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { handoffCodeOf, handoffFixture, handoffHostOf } from '../../test/harness/login-fixtures.js';
 import { MemoryStore } from '../store/memory-store.js';
-import type { Clock } from '../shared/clock.js';
 import { GatehouseError } from '../shared/errors.js';
 import { HANDOFF_CODE_TTL_MS, HandoffCodes } from './handoff-code.js';
 import { deriveAuthKeys } from './secrets.js';
-
-function createFakeClock(): Clock & { advance(ms: number): void } {
-  let elapsed = 0;
-  return {
-    now: () => 1_700_000_000_000 + elapsed,
-    monotonic: () => elapsed,
-    advance: (ms) => {
-      elapsed += ms;
-    },
-  };
-}
+import { createFakeClock } from '../../test/harness/fake-clock.js';
 
 const oldSecret = new Uint8Array(32).fill(3);
 const secrets = {

@@ -2,22 +2,11 @@ import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { callbackAttacks, callbackOf } from '../../test/harness/login-fixtures.js';
 import { MemoryStore } from '../store/memory-store.js';
-import type { Clock } from '../shared/clock.js';
 import { GatehouseError } from '../shared/errors.js';
 import { macOf } from './keyed-mac.js';
 import { LOGIN_TRANSACTION_TTL_MS, LoginTransactions, type BegunLogin } from './login-transaction.js';
 import { deriveAuthKeys } from './secrets.js';
-
-function createFakeClock(): Clock & { advance(ms: number): void } {
-  let elapsed = 0;
-  return {
-    now: () => 1_700_000_000_000 + elapsed,
-    monotonic: () => elapsed,
-    advance: (ms) => {
-      elapsed += ms;
-    },
-  };
-}
+import { createFakeClock } from '../../test/harness/fake-clock.js';
 
 const secrets = {
   sharedSecret: new Uint8Array(32).fill(7),

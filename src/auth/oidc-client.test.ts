@@ -1,20 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { Clock } from '../shared/clock.js';
 import { GatehouseError } from '../shared/errors.js';
 import { createOidcClient, type IdpFetch, type OidcClientOptions } from './oidc-client.js';
+import { createFakeClock } from '../../test/harness/fake-clock.js';
 
 const ISSUER = 'https://idp.example.com';
-
-function createFakeClock(): Clock & { advance(ms: number): void } {
-  let elapsed = 0;
-  return {
-    now: () => 1_700_000_000_000 + elapsed,
-    monotonic: () => elapsed,
-    advance: (ms) => {
-      elapsed += ms;
-    },
-  };
-}
 
 const json = (status: number, body: unknown) =>
   new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });

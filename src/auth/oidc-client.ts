@@ -35,7 +35,7 @@ import {
 } from 'openid-client';
 import type { Clock } from '../shared/clock.js';
 import { GatehouseError } from '../shared/errors.js';
-import type { IdpTokens, JsonValue } from './session-record.js';
+import type { IdpTokens, JsonValue, SignedInUser } from './session-record.js';
 
 /** `fetch(url, init)` as openid-client calls it. */
 export type IdpFetch = CustomFetch;
@@ -80,19 +80,6 @@ export interface CodeRedemption {
   readonly expectedNonce: string;
   readonly codeVerifier: string;
   readonly redirectUri?: string;
-}
-
-/** Who signed in: the fields of a session record that come from the IdP. */
-export interface SignedInUser {
-  /** `sub`. */
-  readonly userId: string;
-  readonly email?: string;
-  readonly name?: string;
-  /** The IdP's `groups` claim; empty when it sends none. */
-  readonly groups: readonly string[];
-  /** ID token claims with UserInfo merged in. */
-  readonly claims: { readonly [key: string]: JsonValue };
-  readonly tokens: IdpTokens;
 }
 
 /** Tokens after a refresh; `refreshToken` is the rotated one, or the one used when the IdP kept it. */

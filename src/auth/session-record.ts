@@ -22,16 +22,20 @@ export interface IdpTokens {
   readonly refreshTokenExpiresAt?: number;
 }
 
-export interface SessionRecord {
+/** Who signed in and what the IdP said: the part of a session that comes from the IdP. */
+export interface SignedInUser {
   /** The IdP's `sub`. */
   readonly userId: string;
   readonly email?: string;
   readonly name?: string;
-  /** From the IdP's `groups` claim. */
+  /** From the IdP's `groups` claim; empty when it sends none. */
   readonly groups: readonly string[];
   /** ID token and UserInfo claims, merged. */
   readonly claims: { readonly [key: string]: JsonValue };
   readonly tokens: IdpTokens;
+}
+
+export interface SessionRecord extends SignedInUser {
   /** Milliseconds since the epoch. */
   readonly createdAt: number;
   /** Milliseconds since the epoch; the session token's `exp`. */

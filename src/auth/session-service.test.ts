@@ -18,6 +18,7 @@ import {
   type SessionServiceOptions,
 } from './session-service.js';
 import { signSessionToken } from './session-token.js';
+import { createFakeClock } from '../../test/harness/fake-clock.js';
 
 const HOUR = 3_600_000;
 const secret = (fill: number) => new Uint8Array(32).fill(fill);
@@ -33,22 +34,6 @@ const strangerKeys = deriveAuthKeys({
   previousSharedSecrets: [],
   cookieSecret: secret(9),
 });
-
-interface FakeClock extends Clock {
-  advance(ms: number): void;
-}
-
-/** Time moves only when a test says so. */
-function createFakeClock(): FakeClock {
-  let elapsed = 0;
-  return {
-    now: () => 1_700_000_000_000 + elapsed,
-    monotonic: () => elapsed,
-    advance: (ms) => {
-      elapsed += ms;
-    },
-  };
-}
 
 /** A store that counts calls, can be taken down, and can lose published messages. */
 class InstrumentedStore implements KvStore {

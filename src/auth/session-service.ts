@@ -25,13 +25,14 @@ import {
   sealSessionRecord,
   type IdpTokens,
   type SessionRecord,
+  type SignedInUser,
 } from './session-record.js';
 import { signSessionToken, verifySessionToken } from './session-token.js';
 
 export type { Session } from './session-service-cache.js';
 
 /** What sign-in knows about the user; the service adds the times. */
-export type NewSession = Omit<SessionRecord, 'createdAt' | 'expiresAt'>;
+export type NewSession = SignedInUser;
 
 export interface CreatedSession {
   /** The session token: the cookie value and the header token. */

@@ -1,20 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { describeKvStoreContract } from '../../test/contracts/kv-store.contract.js';
-import type { Clock } from '../shared/clock.js';
 import { MemoryStore } from './memory-store.js';
-
-/** Time moves only when a test says so; the epoch offset keeps `now` and `monotonic` visibly different. */
-function createFakeClock(): Clock & { advance(ms: number): void } {
-  let elapsed = 0;
-  return {
-    now: () => 1_700_000_000_000 + elapsed,
-    monotonic: () => elapsed,
-    advance: (ms) => {
-      elapsed += ms;
-    },
-  };
-}
+import { createFakeClock } from '../../test/harness/fake-clock.js';
 
 const contractClock = createFakeClock();
 describeKvStoreContract('MemoryStore', () => Promise.resolve(new MemoryStore({ clock: contractClock })), {
