@@ -14,6 +14,8 @@ function field(name: string, value: string | undefined): string {
  * Serialized from a template because it is written for every request (see bench/README.md).
  */
 export function logAccess(logger: Logger, ctx: RequestContext, durationMs: number, bytes: number): void {
+  // Serializing costs more than the check: skip it when the line would be dropped (log_level warn/error).
+  if (!logger.isLevelEnabled('info')) return;
   const { req, res } = ctx;
   // Nothing sent means the client left first: nginx's 499, not the 200 Node's default would claim.
   const status = res.headersSent ? res.statusCode : ctx.upgrade ? 101 : CLIENT_CLOSED_REQUEST;
