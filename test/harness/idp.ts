@@ -168,6 +168,39 @@ export function requestWithCookies(
 
 const MAX_STEPS = 10;
 
+/** Where a walk through the IdP's pages ended. */
+type WalkEnd =
+  | { readonly left: URL }
+  | { readonly stoppedAt: URL; readonly answer: HttpAnswer; readonly exhausted: boolean };
+
+/**
+ * Walks the IdP's pages as a browser would: follows redirects that stay on the IdP, lets `submit` choose
+ * the form to post on a page (or none, which stops the walk), and ends at the first redirect that leaves
+ * the IdP.
+ */
+async function walkIdp(
+  start: URL,
+  cookieJar: CookieJar,
+  submit: (page: HttpAnswer, at: URL) => { action: URL; fields: URLSearchParams } | undefined,
+): Promise<WalkEnd> {
+  let url = start;
+  let answer = await requestWithCookies(url, cookieJar);
+  for (let step = 0; step < MAX_STEPS; step += 1) {
+    const location = redirectTarget(url, answer);
+    if (location !== undefined) {
+      if (location.origin !== start.origin) return { left: location };
+      url = location;
+      answer = await requestWithCookies(url, cookieJar);
+      continue;
+    }
+    const form = answer.status === 200 ? submit(answer, url) : undefined;
+    if (form === undefined) return { stoppedAt: url, answer, exhausted: false };
+    url = form.action;
+    answer = await requestWithCookies(url, cookieJar, { method: 'POST', form: form.fields });
+  }
+  return { stoppedAt: url, answer, exhausted: true };
+}
+
 /**
  * Drives an authorization request to its end as a browser would: follows the IdP's redirects, picks
  * `user` on the sign-in page (skipped when the jar already holds an IdP session), and returns the first
@@ -179,27 +212,16 @@ export async function signInWithoutBrowser(
   user: string,
   cookieJar: CookieJar = new CookieJar(),
 ): Promise<URL> {
-  let url = new URL(authorizationUrl);
-  const idpOrigin = url.origin;
-  let answer = await requestWithCookies(url, cookieJar);
-  for (let step = 0; step < MAX_STEPS; step += 1) {
-    const location = redirectTarget(url, answer);
-    if (location !== undefined) {
-      if (location.origin !== idpOrigin) return location;
-      url = location;
-      answer = await requestWithCookies(url, cookieJar);
-      continue;
-    }
-    const signIn =
-      answer.status === 200 ? /<form method="post" action="([^"]+\/login)"/.exec(answer.body) : null;
-    if (signIn?.[1] === undefined) break;
-    url = new URL(unescapeHtml(signIn[1]), url);
-    answer = await requestWithCookies(url, cookieJar, {
-      method: 'POST',
-      form: new URLSearchParams({ user }),
-    });
-  }
-  throw new Error(`sign-in stopped at ${url.href} with ${answer.status}: ${answer.body.slice(0, 300)}`);
+  const end = await walkIdp(new URL(authorizationUrl), cookieJar, (page, at) => {
+    const action = /<form method="post" action="([^"]+\/login)"/.exec(page.body)?.[1];
+    return action === undefined
+      ? undefined
+      : { action: new URL(unescapeHtml(action), at), fields: new URLSearchParams({ user }) };
+  });
+  if ('left' in end) return end.left;
+  throw new Error(
+    `sign-in stopped at ${end.stoppedAt.href} with ${end.answer.status}: ${end.answer.body.slice(0, 300)}`,
+  );
 }
 
 /**
@@ -208,23 +230,13 @@ export async function signInWithoutBrowser(
  * IdP (the `post_logout_redirect_uri`, with `state`), or the IdP's own "signed out" page URL.
  */
 export async function signOutWithoutBrowser(endSessionUrl: string | URL, cookieJar: CookieJar): Promise<URL> {
-  let url = new URL(endSessionUrl);
-  const idpOrigin = url.origin;
-  let answer = await requestWithCookies(url, cookieJar);
-  for (let step = 0; step < MAX_STEPS; step += 1) {
-    const location = redirectTarget(url, answer);
-    if (location !== undefined) {
-      if (location.origin !== idpOrigin) return location;
-      url = location;
-      answer = await requestWithCookies(url, cookieJar);
-      continue;
-    }
-    const form = answer.status === 200 ? readSelfSubmittingForm(answer.body) : undefined;
-    if (form === undefined) return url;
-    url = new URL(form.action, url);
-    answer = await requestWithCookies(url, cookieJar, { method: 'POST', form: form.fields });
-  }
-  throw new Error(`sign-out stopped at ${url.href} with ${answer.status}`);
+  const end = await walkIdp(new URL(endSessionUrl), cookieJar, (page, at) => {
+    const form = readSelfSubmittingForm(page.body);
+    return form === undefined ? undefined : { action: new URL(form.action, at), fields: form.fields };
+  });
+  if ('left' in end) return end.left;
+  if (!end.exhausted) return end.stoppedAt;
+  throw new Error(`sign-out stopped at ${end.stoppedAt.href} with ${end.answer.status}`);
 }
 
 function redirectTarget(from: URL, answer: HttpAnswer): URL | undefined {
