@@ -104,6 +104,11 @@ function authorizationUrl(params: Record<string, string>): URL {
   return url;
 }
 
+/** An authorization request with PKCE S256, as Gatehouse sends it. */
+function pkceAuthorizationUrl(pkce: { challenge: string }, params: Record<string, string>): URL {
+  return authorizationUrl({ ...params, code_challenge: pkce.challenge, code_challenge_method: 'S256' });
+}
+
 function callToken(form: Record<string, string>): Promise<Response> {
   return fetch(discovery.token_endpoint, {
     method: 'POST',
@@ -125,13 +130,7 @@ interface SignedIn {
 async function signIn(user: string, state = 'state-1', nonce = 'nonce-1'): Promise<SignedIn> {
   const pkce = newPkce();
   const jar = new CookieJar();
-  const url = authorizationUrl({
-    state,
-    nonce,
-    code_challenge: pkce.challenge,
-    code_challenge_method: 'S256',
-  });
-  const callback = await signInWithoutBrowser(url, user, jar);
+  const callback = await signInWithoutBrowser(pkceAuthorizationUrl(pkce, { state, nonce }), user, jar);
   const response = await callToken({
     grant_type: 'authorization_code',
     code: callback.searchParams.get('code') ?? '',
@@ -191,15 +190,7 @@ describe('sign-in page', () => {
   it('lists both fixture users as buttons, says it is for development only, and runs no script', async () => {
     const jar = new CookieJar();
     const pkce = newPkce();
-    const start = await requestWithCookies(
-      authorizationUrl({
-        state: 's',
-        nonce: 'n',
-        code_challenge: pkce.challenge,
-        code_challenge_method: 'S256',
-      }),
-      jar,
-    );
+    const start = await requestWithCookies(pkceAuthorizationUrl(pkce, { state: 's', nonce: 'n' }), jar);
     expect(start.status).toBe(303);
     const page = await requestWithCookies(new URL(start.headers.location ?? '', idp.url), jar);
     expect(page.status).toBe(200);
@@ -222,15 +213,7 @@ describe('sign-in page', () => {
   it('refuses a user who is not listed', async () => {
     const jar = new CookieJar();
     const pkce = newPkce();
-    const start = await requestWithCookies(
-      authorizationUrl({
-        state: 's',
-        nonce: 'n',
-        code_challenge: pkce.challenge,
-        code_challenge_method: 'S256',
-      }),
-      jar,
-    );
+    const start = await requestWithCookies(pkceAuthorizationUrl(pkce, { state: 's', nonce: 'n' }), jar);
     const signInPage = new URL(start.headers.location ?? '', idp.url);
     const posted = await requestWithCookies(new URL(`${signInPage.pathname}/login`, idp.url), jar, {
       method: 'POST',
@@ -287,13 +270,7 @@ describe('authorization code flow', () => {
 
   it('issues no refresh token when offline_access is not requested', async () => {
     const pkce = newPkce();
-    const url = authorizationUrl({
-      scope: 'openid email',
-      state: 's',
-      nonce: 'n',
-      code_challenge: pkce.challenge,
-      code_challenge_method: 'S256',
-    });
+    const url = pkceAuthorizationUrl(pkce, { state: 's', nonce: 'n', scope: 'openid email' });
     const callback = await signInWithoutBrowser(url, 'alice');
     const response = await callToken({
       grant_type: 'authorization_code',
@@ -309,12 +286,7 @@ describe('authorization code flow', () => {
   it('signs in again without the page while the IdP session lasts (same cookie jar)', async () => {
     const { jar } = await signIn('alice');
     const pkce = newPkce();
-    const url = authorizationUrl({
-      state: 's2',
-      nonce: 'n2',
-      code_challenge: pkce.challenge,
-      code_challenge_method: 'S256',
-    });
+    const url = pkceAuthorizationUrl(pkce, { state: 's2', nonce: 'n2' });
     // 'bob' is never posted: the existing session answers straight away.
     const callback = await signInWithoutBrowser(url, 'bob', jar);
     const response = await callToken({
@@ -331,12 +303,7 @@ describe('authorization code flow', () => {
     const jar = new CookieJar();
     const pkce = newPkce();
     const start = await requestWithCookies(
-      authorizationUrl({
-        state: 'cancel-me',
-        nonce: 'n',
-        code_challenge: pkce.challenge,
-        code_challenge_method: 'S256',
-      }),
+      pkceAuthorizationUrl(pkce, { state: 'cancel-me', nonce: 'n' }),
       jar,
     );
     const signInPage = new URL(start.headers.location ?? '', idp.url);
@@ -373,12 +340,7 @@ describe('PKCE is required', () => {
 
   it('refuses to redeem a code without the code verifier', async () => {
     const pkce = newPkce();
-    const url = authorizationUrl({
-      state: 's',
-      nonce: 'n',
-      code_challenge: pkce.challenge,
-      code_challenge_method: 'S256',
-    });
+    const url = pkceAuthorizationUrl(pkce, { state: 's', nonce: 'n' });
     const callback = await signInWithoutBrowser(url, 'alice');
     const response = await callToken({
       grant_type: 'authorization_code',
@@ -393,12 +355,7 @@ describe('PKCE is required', () => {
 
   it('refuses a wrong code verifier', async () => {
     const pkce = newPkce();
-    const url = authorizationUrl({
-      state: 's',
-      nonce: 'n',
-      code_challenge: pkce.challenge,
-      code_challenge_method: 'S256',
-    });
+    const url = pkceAuthorizationUrl(pkce, { state: 's', nonce: 'n' });
     const callback = await signInWithoutBrowser(url, 'alice');
     const response = await callToken({
       grant_type: 'authorization_code',
@@ -547,12 +504,7 @@ describe('RP-initiated logout', () => {
 
     // The IdP session is gone: the next sign-in shows the page again and may pick another user.
     const pkce = newPkce();
-    const url = authorizationUrl({
-      state: 's',
-      nonce: 'n',
-      code_challenge: pkce.challenge,
-      code_challenge_method: 'S256',
-    });
+    const url = pkceAuthorizationUrl(pkce, { state: 's', nonce: 'n' });
     const start = await requestWithCookies(url, jar);
     expect(start.headers.location).toMatch(/^\/interaction\//);
   });
