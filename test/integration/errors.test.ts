@@ -162,6 +162,15 @@ describe('upstream failures', () => {
     expect(['ECONNRESET', 'aborted']).toContain(outcome);
     await expectStillServing();
   });
+
+  it('logs an upstream that failed after its answer had started, for operators', async () => {
+    const requestId = 'reset-after-headers-1';
+    await outcomeOf(
+      send(gatehouse.port, '/download', { host: 'reset.test', headers: { 'x-request-id': requestId } }),
+    );
+    const failure = gatehouse.logs.find((log) => log.request_id === requestId && log.level === 'error');
+    expect(failure).toMatchObject({ code: 'ERR_UPSTREAM_RESET', status: 502 });
+  });
 });
 
 describe('requests Gatehouse refuses', () => {

@@ -34,7 +34,7 @@ export function forwardRequest(webSockets: WebSocketProxy): Stage {
       return 'done';
     }
 
-    await forward(ctx.req, ctx.res, {
+    const result = await forward(ctx.req, ctx.res, {
       pool: routeRuntime.pool,
       target,
       path: ctx.upstreamPath,
@@ -43,6 +43,9 @@ export function forwardRequest(webSockets: WebSocketProxy): Stage {
       idleTimeoutMs: routeRuntime.idleTimeoutMs,
       decorateResponse: (status, headers) => decorateResponse(ctx, status, headers),
     });
+    // The upstream failed after its answer had started: the client's response is already cut; thrown so
+    // the pipeline logs it like every other failure.
+    if (result.error !== undefined) throw result.error;
     return 'done';
   };
 }
