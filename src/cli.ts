@@ -12,7 +12,7 @@ import { renderConfigReference } from './config/reference.js';
 import { summarizeConfig } from './config/summarize.js';
 import { demoConfigYaml } from './demo/demo-config.js';
 import { startSampleApi } from './demo/sample-api.js';
-import { InvalidConfigError, serve } from './main.js';
+import { InvalidConfigError, serve, serveOnWorkers } from './main.js';
 
 const USAGE = `Usage:
   gatehouse --config FILE           run the proxy (or set GATEHOUSE_CONFIG=FILE)
@@ -85,7 +85,7 @@ async function runProxy(configPath: string | undefined): Promise<number> {
       'no config given: use --config FILE or GATEHOUSE_CONFIG=FILE (or try `gatehouse demo`)',
     );
   }
-  await serve({
+  await serveOnWorkers({
     loadConfig: () => loadConfigFile(configPath, process.env),
     watchPath: configPath,
     onListening: (url) => process.stderr.write(`gatehouse listening on ${url.href}\n`),

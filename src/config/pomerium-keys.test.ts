@@ -61,7 +61,6 @@ describe('classifyUnknownKey', () => {
     ['pass_identity_headers', 'server'],
     ['jwt_claims_headers', 'server'],
     ['metrics_address', 'server'],
-    ['workers', 'server'],
     ['allow_any_authenticated_user', 'route'],
     ['allowed_users', 'route'],
     ['allowed_domains', 'route'],

@@ -107,7 +107,6 @@ const rules: readonly KeyRule[] = [
   { key: 'pass_identity_headers', scopes: BOTH, comingWith: 'identity headers' },
   { key: 'jwt_claims_headers', scopes: BOTH, comingWith: 'identity headers' },
   { key: 'metrics_address', scopes: SERVER, comingWith: 'metrics' },
-  { key: 'workers', scopes: SERVER, comingWith: 'multi-process serving' },
   { key: 'allow_any_authenticated_user', scopes: ROUTE, comingWith: 'access policies' },
   { key: 'allowed_users', scopes: ROUTE, comingWith: 'access policies' },
   { key: 'allowed_domains', scopes: ROUTE, comingWith: 'access policies' },

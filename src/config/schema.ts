@@ -150,6 +150,15 @@ export const configSchema = z.strictObject({
     .default(30_000)
     .meta({ type: 'duration', description: 'The `timeout` of routes that set none.' }),
   log_level: z.enum(logLevels).default('info').describe('The least severe log level written.'),
+  workers: z
+    .int()
+    .min(1)
+    .max(64)
+    .default(1)
+    .describe(
+      'Processes serving requests, sharing the listening socket (node:cluster); 1 to 64, a change needs a ' +
+        'restart. When sign-in is configured, workers > 1 needs the Redis store.',
+    ),
   routes: z.array(routeSchema).default([]).describe('The routes, matched in order; first match wins.'),
 });
 

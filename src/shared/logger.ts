@@ -13,6 +13,8 @@ export interface LoggerOptions {
   level: LogLevel;
   /** Where lines go; stdout by default. Tests pass a stream to read them. */
   destination?: DestinationStream;
+  /** Fields every line carries, right after `time` (a cluster worker's `worker` id). */
+  fields?: Readonly<Record<string, string | number>>;
 }
 
 /**
@@ -35,21 +37,24 @@ function isoNow(): string {
   return cachedIso;
 }
 
-/** Each logger's destination, for lines written around pino's serializer. */
-const destinations = new WeakMap<Logger, DestinationStream>();
+/** Each logger's destination and serialized `fields`, for lines written around pino's serializer. */
+const destinations = new WeakMap<Logger, { stream: DestinationStream; fields: string }>();
 
 export function createLogger(options: LoggerOptions): Logger {
   const destination = options.destination ?? pino.destination(STDOUT);
   const logger = pino(
     {
       level: options.level,
-      base: null,
+      base: options.fields ?? null,
       timestamp: () => `,"time":"${isoNow()}"`,
       formatters: { level: (label) => ({ level: label }) },
     },
     destination,
   );
-  destinations.set(logger, destination);
+  const fields = Object.entries(options.fields ?? {})
+    .map(([name, value]) => `${JSON.stringify(name)}:${JSON.stringify(value)},`)
+    .join('');
+  destinations.set(logger, { stream: destination, fields });
   return logger;
 }
 
@@ -62,8 +67,8 @@ export function writeInfoFields(logger: Logger, message: string, serializedField
   const destination = destinations.get(logger);
   if (destination === undefined) throw new TypeError('writeInfoFields needs a logger from createLogger');
   if (!logger.isLevelEnabled('info')) return;
-  destination.write(
-    `{"level":"info","time":"${isoNow()}",${serializedFields},"msg":${JSON.stringify(message)}}\n`,
+  destination.stream.write(
+    `{"level":"info","time":"${isoNow()}",${destination.fields}${serializedFields},"msg":${JSON.stringify(message)}}\n`,
   );
 }
 
