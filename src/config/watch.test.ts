@@ -1,9 +1,12 @@
-import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { watchConfigFile, type ConfigWatcher } from './watch.js';
+
+/** Longer than two of the watcher's polls, so a change it should not report would have been reported. */
+const QUIET_PERIOD_MS = 1200;
 
 const watchers: ConfigWatcher[] = [];
 afterEach(() => {
@@ -38,10 +41,25 @@ describe('watchConfigFile', () => {
     await vi.waitFor(() => expect(onChange).toHaveBeenCalledTimes(2), { timeout: 2000 });
   });
 
+  it('notices a Kubernetes ConfigMap update, which swaps a symlink to a new directory', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'gatehouse-watch-'));
+    for (const version of ['v1', 'v2']) {
+      mkdirSync(join(directory, version));
+      writeFileSync(join(directory, version, 'gatehouse.yaml'), `# ${version}\n`);
+    }
+    symlinkSync('v1', join(directory, '..data'));
+    symlinkSync(join('..data', 'gatehouse.yaml'), join(directory, 'gatehouse.yaml'));
+    const onChange = vi.fn();
+    watchers.push(watchConfigFile(join(directory, 'gatehouse.yaml'), onChange));
+    symlinkSync('v2', join(directory, '..data_tmp'));
+    renameSync(join(directory, '..data_tmp'), join(directory, '..data'));
+    await vi.waitFor(() => expect(onChange).toHaveBeenCalledTimes(1), { timeout: 2000 });
+  });
+
   it('ignores other files in the directory', async () => {
     const { directory, onChange } = setUp();
     writeFileSync(join(directory, 'other.yaml'), 'x: 1\n');
-    await sleep(300);
+    await sleep(QUIET_PERIOD_MS);
     expect(onChange).not.toHaveBeenCalled();
   });
 
@@ -49,7 +67,7 @@ describe('watchConfigFile', () => {
     const { path, onChange } = setUp();
     watchers.pop()?.close();
     writeFileSync(path, 'log_level: warn\n');
-    await sleep(300);
+    await sleep(QUIET_PERIOD_MS);
     expect(onChange).not.toHaveBeenCalled();
   });
 

@@ -1,44 +1,43 @@
 /**
- * Tells the caller when the config file may have changed. It watches the file's directory, not the file:
- * editors save by writing a new file and renaming it over the old one, and Kubernetes updates a mounted
- * ConfigMap by swapping the `..data` symlink, so a watch on the file itself would go quiet after the
- * first change. Bursts of events (write, rename, chmod) are debounced into one call.
+ * Tells the caller when the config file may have changed, by polling its metadata (`fs.watchFile`) rather
+ * than subscribing to directory events. Editors save by renaming a new file over the old one and
+ * Kubernetes updates a mounted ConfigMap by swapping a symlink, so a watch on the file itself goes quiet
+ * after the first change; and a watch on the directory wakes the process for every write to any file in
+ * it — measured: a log file beside the config cost the proxy a callback per log write under load. A stat
+ * every half second follows renames and symlink swaps (the path is resolved each time) and costs nothing
+ * on the request path. Bursts of changes (write, rename, chmod) are debounced into one call.
  */
-import { watch, type FSWatcher } from 'node:fs';
-import { basename, dirname } from 'node:path';
+import { unwatchFile, watchFile, type Stats } from 'node:fs';
 
+const POLL_INTERVAL_MS = 500;
 const DEBOUNCE_MS = 100;
-/** The symlink Kubernetes swaps when a ConfigMap or Secret volume is updated. */
-const KUBERNETES_DATA_LINK = '..data';
 
 export interface ConfigWatcher {
   close(): void;
 }
 
-export function watchConfigFile(path: string, onChange: () => void): ConfigWatcher {
-  const fileName = basename(path);
-  let timer: NodeJS.Timeout | undefined;
-  let watcher: FSWatcher | undefined;
+function differs(current: Stats, previous: Stats): boolean {
+  return (
+    current.mtimeMs !== previous.mtimeMs ||
+    current.ctimeMs !== previous.ctimeMs ||
+    current.ino !== previous.ino ||
+    current.size !== previous.size
+  );
+}
 
-  const close = () => {
-    clearTimeout(timer);
-    watcher?.close();
-    watcher = undefined;
-  };
-  const schedule = () => {
+export function watchConfigFile(path: string, onChange: () => void): ConfigWatcher {
+  let timer: NodeJS.Timeout | undefined;
+  const listener = (current: Stats, previous: Stats) => {
+    if (!differs(current, previous)) return;
     clearTimeout(timer);
     timer = setTimeout(onChange, DEBOUNCE_MS);
   };
-
-  try {
-    watcher = watch(dirname(path), { persistent: false }, (_event, changed) => {
-      // Some platforms do not report the name; then any change in the directory counts.
-      if (changed === null || changed === fileName || changed === KUBERNETES_DATA_LINK) schedule();
-    });
-    // The directory went away (or the watch broke): stop quietly; the server keeps its current config.
-    watcher.on('error', close);
-  } catch {
-    // The directory does not exist: there is nothing to watch.
-  }
-  return { close };
+  // A file that does not exist (yet) is polled too: when it appears, that is a change.
+  watchFile(path, { persistent: false, interval: POLL_INTERVAL_MS }, listener);
+  return {
+    close: () => {
+      clearTimeout(timer);
+      unwatchFile(path, listener);
+    },
+  };
 }
