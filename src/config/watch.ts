@@ -1,13 +1,14 @@
 /**
- * Tells the caller when the config file may have changed, by polling its metadata (`fs.watchFile`) rather
- * than subscribing to directory events. Editors save by renaming a new file over the old one and
- * Kubernetes updates a mounted ConfigMap by swapping a symlink, so a watch on the file itself goes quiet
- * after the first change; and a watch on the directory wakes the process for every write to any file in
- * it — measured: a log file beside the config cost the proxy a callback per log write under load. A stat
+ * Tells the caller when the config file may have changed, by polling its metadata rather than subscribing
+ * to directory events. Editors save by renaming a new file over the old one and Kubernetes updates a
+ * mounted ConfigMap by swapping a symlink, so a watch on the file itself goes quiet after the first
+ * change; and a watch on the directory wakes the process for every write to any file in it — measured: a
+ * log file beside the config cost the proxy a callback per log write under load (bench/README.md). A stat
  * every half second follows renames and symlink swaps (the path is resolved each time) and costs nothing
- * on the request path. Bursts of changes (write, rename, chmod) are debounced into one call.
+ * on the request path. The first reading is taken before this returns, so a change made right after is
+ * not mistaken for the starting state. Bursts of changes are debounced into one call.
  */
-import { unwatchFile, watchFile, type Stats } from 'node:fs';
+import { stat, statSync, type Stats } from 'node:fs';
 
 const POLL_INTERVAL_MS = 500;
 const DEBOUNCE_MS = 100;
@@ -16,28 +17,41 @@ export interface ConfigWatcher {
   close(): void;
 }
 
-function differs(current: Stats, previous: Stats): boolean {
-  return (
-    current.mtimeMs !== previous.mtimeMs ||
-    current.ctimeMs !== previous.ctimeMs ||
-    current.ino !== previous.ino ||
-    current.size !== previous.size
-  );
+/** What identifies one version of the file; `missing` while it does not exist. */
+function fingerprint(stats: Stats | undefined): string {
+  if (stats === undefined) return 'missing';
+  return `${stats.ino}:${stats.size}:${stats.mtimeMs}:${stats.ctimeMs}`;
+}
+
+function readSync(path: string): Stats | undefined {
+  try {
+    return statSync(path);
+  } catch {
+    return undefined;
+  }
 }
 
 export function watchConfigFile(path: string, onChange: () => void): ConfigWatcher {
-  let timer: NodeJS.Timeout | undefined;
-  const listener = (current: Stats, previous: Stats) => {
-    if (!differs(current, previous)) return;
-    clearTimeout(timer);
-    timer = setTimeout(onChange, DEBOUNCE_MS);
-  };
-  // A file that does not exist (yet) is polled too: when it appears, that is a change.
-  watchFile(path, { persistent: false, interval: POLL_INTERVAL_MS }, listener);
+  let last = fingerprint(readSync(path));
+  let debounce: NodeJS.Timeout | undefined;
+  let closed = false;
+  const poll = setInterval(() => {
+    stat(path, (error, stats) => {
+      const current = fingerprint(error === null ? stats : undefined);
+      // A stat that was in flight when the watcher closed must not call back afterwards.
+      if (closed || current === last) return;
+      last = current;
+      clearTimeout(debounce);
+      debounce = setTimeout(onChange, DEBOUNCE_MS);
+    });
+  }, POLL_INTERVAL_MS);
+  // The watcher never keeps the process alive by itself.
+  poll.unref();
   return {
     close: () => {
-      clearTimeout(timer);
-      unwatchFile(path, listener);
+      closed = true;
+      clearInterval(poll);
+      clearTimeout(debounce);
     },
   };
 }
