@@ -225,6 +225,13 @@ function digestOf(totalBytes: number): string {
   return digest.hash.digest('hex');
 }
 
+/**
+ * Client, proxy and upstream share this process, so a streamed body leaves three hops of dead socket
+ * buffers for V8 to collect (it waits for 64 MiB of them): growth stays under the body size only when
+ * nothing holds the body. Buffering it would keep 100 MiB alive on top of that garbage.
+ */
+const STREAMING_GROWTH_LIMIT = 95 * MiB;
+
 /** The highest RSS seen while `work` runs, above the RSS at its start. */
 async function peakRssGrowth(work: () => Promise<void>): Promise<number> {
   const start = process.memoryUsage.rss();
@@ -366,7 +373,7 @@ describe('forward', () => {
     expect(sent.bytes).toBe(size);
     expect(received.bytes).toBe(size);
     expect(received.hash.digest('hex')).toBe(sent.hash.digest('hex'));
-    expect(growth).toBeLessThan(80 * MiB);
+    expect(growth).toBeLessThan(STREAMING_GROWTH_LIMIT);
   });
 
   it('streams a 100 MB download without buffering it', async () => {
@@ -387,7 +394,7 @@ describe('forward', () => {
 
     expect(received.bytes).toBe(size);
     expect(received.hash.digest('hex')).toBe(digestOf(size));
-    expect(growth).toBeLessThan(80 * MiB);
+    expect(growth).toBeLessThan(STREAMING_GROWTH_LIMIT);
   });
 
   it('answers 502 ERR_UPSTREAM_UNAVAILABLE when the upstream refuses the connection', async () => {
