@@ -1,10 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { handoffCodeOf, handoffFixture, handoffHostOf } from '../../test/harness/login-fixtures.js';
-import { MemoryStore } from '../store/memory-store.js';
 import { GatehouseError } from '../shared/errors.js';
 import { HANDOFF_CODE_TTL_MS, HandoffCodes } from './handoff-code.js';
 import { deriveAuthKeys } from './secrets.js';
-import { createFakeClock } from '../../test/harness/fake-clock.js';
+import { useMemoryStores } from '../../test/harness/memory-store.js';
 
 const oldSecret = new Uint8Array(32).fill(3);
 const secrets = {
@@ -19,15 +18,10 @@ const payload = {
 };
 const host = handoffFixture.issuedFor;
 
-const stores: MemoryStore[] = [];
-afterEach(async () => {
-  await Promise.all(stores.splice(0).map((store) => store.close()));
-});
+const newStore = useMemoryStores();
 
 function setUp() {
-  const clock = createFakeClock();
-  const store = new MemoryStore({ clock });
-  stores.push(store);
+  const { clock, store } = newStore();
   return { clock, store, codes: new HandoffCodes({ store, keys }) };
 }
 

@@ -1,12 +1,11 @@
 import { createHash } from 'node:crypto';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { callbackAttacks, callbackOf } from '../../test/harness/login-fixtures.js';
-import { MemoryStore } from '../store/memory-store.js';
 import { GatehouseError } from '../shared/errors.js';
 import { macOf } from './keyed-mac.js';
 import { LOGIN_TRANSACTION_TTL_MS, LoginTransactions, type BegunLogin } from './login-transaction.js';
 import { deriveAuthKeys } from './secrets.js';
-import { createFakeClock } from '../../test/harness/fake-clock.js';
+import { useMemoryStores } from '../../test/harness/memory-store.js';
 
 const secrets = {
   sharedSecret: new Uint8Array(32).fill(7),
@@ -21,15 +20,10 @@ const cookieRequest = {
   routeHost: 'app.example.com',
 } as const;
 
-const stores: MemoryStore[] = [];
-afterEach(async () => {
-  await Promise.all(stores.splice(0).map((store) => store.close()));
-});
+const newStore = useMemoryStores();
 
 function setUp() {
-  const clock = createFakeClock();
-  const store = new MemoryStore({ clock });
-  stores.push(store);
+  const { clock, store } = newStore();
   return { clock, store, transactions: new LoginTransactions({ store, keys, cookieName: '_pomerium' }) };
 }
 
