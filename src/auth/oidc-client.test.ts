@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { GatehouseError } from '../shared/errors.js';
 import { createOidcClient, type IdpFetch, type OidcClientOptions } from './oidc-client.js';
 import { createFakeClock } from '../../test/harness/fake-clock.js';
+import { expectCode } from '../../test/harness/expect-code.js';
 
 const ISSUER = 'https://idp.example.com';
 
@@ -75,16 +75,6 @@ function clientWith(idp: ReturnType<typeof fakeIdp>, overrides: Partial<OidcClie
 }
 
 const authorizationRequest = { state: 'the-state', nonce: 'the-nonce', codeChallenge: 'the-challenge' };
-
-async function expectCode(promise: Promise<unknown>, code: string): Promise<GatehouseError> {
-  const error = await promise.then(
-    () => undefined,
-    (thrown: unknown) => thrown,
-  );
-  expect(error).toBeInstanceOf(GatehouseError);
-  expect(error).toMatchObject({ code });
-  return error as GatehouseError;
-}
 
 describe('createOidcClient', () => {
   it('refuses an http issuer unless insecure http is allowed', () => {

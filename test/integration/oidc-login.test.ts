@@ -12,11 +12,11 @@ import { LoginTransactions, type BegunLogin, type PendingLogin } from '../../src
 import { deriveAuthKeys } from '../../src/auth/secrets.js';
 import { startDevIdp, type DevIdp } from '../../src/demo/dev-idp.js';
 import { systemClock } from '../../src/shared/clock.js';
-import { GatehouseError } from '../../src/shared/errors.js';
 import { MemoryStore } from '../../src/store/memory-store.js';
 import { CookieJar, requestWithCookies, signInWithoutBrowser } from '../harness/idp.js';
 import { callbackAttacks, callbackOf } from '../harness/login-fixtures.js';
 import { unusedPort } from '../harness/upstream.js';
+import { expectCode } from '../harness/expect-code.js';
 
 const CLIENT_ID = 'gatehouse';
 const CLIENT_SECRET = 'oidc-login-test-secret';
@@ -111,16 +111,6 @@ function redeem(callbackUrl: URL, pending: PendingLogin, client: OidcClient = oi
     expectedNonce: pending.nonce,
     codeVerifier: pending.codeVerifier,
   });
-}
-
-async function expectCode(promise: Promise<unknown>, code: string): Promise<GatehouseError> {
-  const error = await promise.then(
-    () => undefined,
-    (thrown: unknown) => thrown,
-  );
-  expect(error).toBeInstanceOf(GatehouseError);
-  expect(error).toMatchObject({ code });
-  return error as GatehouseError;
 }
 
 describe('signing in', () => {
