@@ -10,7 +10,8 @@ import { loadConfigFile } from './config/load.js';
 import { formatProblem, parseConfig } from './config/parse.js';
 import { renderConfigReference } from './config/reference.js';
 import { summarizeConfig } from './config/summarize.js';
-import { demoConfigYaml } from './demo/demo-config.js';
+import { formatListenAddress, readListenAddress } from './config/address.js';
+import { startDemoParts } from './demo/demo-setup.js';
 import { startSampleApi } from './demo/sample-api.js';
 import { InvalidConfigError, serve, serveOnWorkers } from './main.js';
 
@@ -27,6 +28,8 @@ Every config key can be overridden by an environment variable of the same name i
 Docs: README.md and docs/ in the Gatehouse repository.`;
 
 class UsageError extends Error {}
+
+const DEMO_ADDRESS = '127.0.0.1:8080';
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
@@ -106,26 +109,35 @@ function checkConfig(configPath: string | undefined): number {
   return 0;
 }
 
+/**
+ * The demo: the sample API and the development IdP beside Gatehouse. `ADDRESS` may move it; port 0 means
+ * a free port, fixed before Gatehouse starts because the IdP only returns users to a registered callback.
+ */
 async function runDemo(): Promise<number> {
-  const sampleApi = await startSampleApi(0);
+  const asked = readListenAddress(process.env.ADDRESS ?? DEMO_ADDRESS, true);
+  if (!asked.ok) throw new UsageError(`ADDRESS: ${asked.message}`);
+  const parts = await startDemoParts(asked.value.port);
+  const address = formatListenAddress({ ...asked.value, port: parts.port });
   const serving = serve({
     loadConfig: () =>
       parseConfig({
-        text: demoConfigYaml(sampleApi.url),
+        text: parts.yaml,
         fileName: 'demo',
-        env: process.env,
+        env: { ...process.env, ADDRESS: address },
         readFile: (path) => readFileSync(path, 'utf8'),
       }),
     onListening: (url) =>
       process.stderr.write(
         `\nGatehouse demo is running. Open http://localhost:${url.port}/api/ in a browser\n` +
-          `(the sample API, behind Gatehouse; JSON access logs follow on stdout). Ctrl-C stops it.\n\n`,
+          `and sign in as alice@example.com or bob@contractor.example (the bundled development IdP).\n` +
+          `http://localhost:${url.port}/public/ needs no sign-in; /admin/ lets only alice in.\n` +
+          `JSON access logs follow on stdout. Ctrl-C stops it.\n\n`,
       ),
-    onStopped: () => sampleApi.close(),
+    onStopped: () => parts.close(),
   });
-  // Without Gatehouse the sample API alone would keep the process alive.
+  // Without Gatehouse the sample API and the IdP alone would keep the process alive.
   await serving.catch(async (error: unknown) => {
-    await sampleApi.close();
+    await parts.close();
     throw error;
   });
   return -1;

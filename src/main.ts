@@ -26,7 +26,7 @@ export interface RunningGatehouse {
   readonly url: URL;
   readonly server: GatehouseServer;
   /** Loads the config again and applies it when valid; an invalid one is logged and the old one kept. */
-  reload(): boolean;
+  reload(): Promise<boolean>;
   stop(): Promise<void>;
 }
 
@@ -51,10 +51,17 @@ export async function serve(options: ServeOptions): Promise<RunningGatehouse> {
     ...(options.worker === undefined ? {} : { fields: { worker: options.worker } }),
   });
   logWarnings(logger, first);
-  const server = createGatehouseServer({ config: first.config, logger });
+  warnAboutInsecureCookies(logger, first.config);
+  let server: GatehouseServer;
+  try {
+    server = await createGatehouseServer({ config: first.config, logger });
+  } catch (error) {
+    flushLogger(logger);
+    throw error;
+  }
   let current = first.config;
 
-  const reload = (): boolean => {
+  const reloadNow = async (): Promise<boolean> => {
     const next = options.loadConfig();
     logWarnings(logger, next);
     if (!next.ok) {
@@ -67,11 +74,22 @@ export async function serve(options: ServeOptions): Promise<RunningGatehouse> {
     if (next.config.workers !== current.workers) {
       logger.warn({ workers: current.workers }, 'a change of workers takes effect after a restart');
     }
-    applyConfig(logger, server, next.config);
+    warnAboutInsecureCookies(logger, next.config);
+    try {
+      await server.reload(next.config);
+    } catch (error) {
+      logger.error({ err: error }, 'config reload failed; the previous config stays in effect');
+      return false;
+    }
+    logger.level = next.config.log_level;
+    logger.info({ routes: next.config.routes.length }, 'config reloaded');
     current = next.config;
     return true;
   };
-  const onHangup = () => void reload();
+  // One reload at a time, in order: a slow one finishing after a later one would bring back an older file.
+  let reloading = Promise.resolve(true);
+  const reload = (): Promise<boolean> => (reloading = reloading.then(reloadNow));
+  const reloadInBackground = () => void reload();
   const onSignal = (signal: NodeJS.Signals) => {
     process.once(signal, () => process.exit(130));
     stop().then(
@@ -79,9 +97,10 @@ export async function serve(options: ServeOptions): Promise<RunningGatehouse> {
       () => process.exit(1),
     );
   };
-  const watcher = options.watchPath === undefined ? undefined : watchConfigFile(options.watchPath, reload);
+  const watcher =
+    options.watchPath === undefined ? undefined : watchConfigFile(options.watchPath, reloadInBackground);
   const detach = () => {
-    process.off('SIGHUP', onHangup);
+    process.off('SIGHUP', reloadInBackground);
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
     watcher?.close();
@@ -99,7 +118,7 @@ export async function serve(options: ServeOptions): Promise<RunningGatehouse> {
     return stopping;
   };
 
-  process.on('SIGHUP', onHangup);
+  process.on('SIGHUP', reloadInBackground);
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);
   let url: URL;
@@ -278,10 +297,12 @@ function servePrimary(options: ServeOptions, config: GatehouseConfig): Promise<v
   });
 }
 
-function applyConfig(logger: Logger, server: GatehouseServer, config: GatehouseConfig): void {
-  server.reload(config);
-  logger.level = config.log_level;
-  logger.info({ routes: config.routes.length }, 'config reloaded');
+/** DESIGN 2: `cookie_secure: false` is for development only, and says so at every start and reload. */
+function warnAboutInsecureCookies(logger: Logger, config: GatehouseConfig): void {
+  if (config.cookie_secure) return;
+  logger.warn(
+    'cookie_secure is false: session cookies also travel over plain http; use this only in development',
+  );
 }
 
 function logWarnings(logger: Logger, result: ConfigResult): void {

@@ -12,20 +12,16 @@
  * user information, and percent-encoded hosts.
  */
 import type { Parsed } from '../config/urls.js';
+import {
+  AMBIGUOUS_URL_CHARACTER,
+  canonicalAllowlistHost,
+  isLoopbackHost,
+  withoutTrailingDot,
+} from '../config/redirect-hosts.js';
 import { compileHostPattern } from '../routing/host-pattern.js';
 
-/**
- * WHATWG URL removes tabs and newlines anywhere and reads `\` as `/`; RFC 3986 parsers do neither.
- * Format characters (soft hyphen, zero-width and bidi controls) are mapped away or hidden by IDNA
- * (UTS #46 §4) and by display.
- */
-const AMBIGUOUS_CHARACTER = /[\p{Cc}\p{Cf}\s\\]/u;
 /** RFC 3986 §3.2: the authority ends at the next `/`, `?` or `#` (`\` is refused before this runs). */
 const AUTHORITY_END = /[/?#]/;
-/** Characters that would make an allowlist entry more than a host: a path, query, fragment, user or escape. */
-const NOT_IN_HOST = /[/?#@%]/;
-/** A canonical IPv4 literal as WHATWG URL writes every IPv4 form (`127.1`, `0x7f.1`, `2130706433`). */
-const IPV4_LOOPBACK = /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
 
 /**
  * Compiles `programmatic_redirect_domain_whitelist` into the check of a `pomerium_redirect_uri`.
@@ -48,7 +44,7 @@ export function compileProgrammaticRedirectCheck(
     }
     // The target receives the session token in its query (`pomerium_jwt`): over plain http anyone on the
     // path could read it, except on the loopback interface, where native-app redirects live (RFC 8252 §7.3).
-    if (url.protocol === 'http:' && !isPotentiallyTrustworthyHost(host)) {
+    if (url.protocol === 'http:' && !isLoopbackHost(host)) {
       return refuse('uses plain http, which is allowed only to loopback hosts; use https');
     }
     url.hostname = host;
@@ -81,7 +77,7 @@ export function checkReturnUrl(returnUrl: string, request: { readonly origin: st
 
 /** An absolute http(s) URL written so that every URL parser finds the same authority in it. */
 function parseHttpUrl(text: string): Parsed<URL> {
-  if (AMBIGUOUS_CHARACTER.test(text)) {
+  if (AMBIGUOUS_URL_CHARACTER.test(text)) {
     return refuse('may not contain whitespace, control or invisible characters, or a backslash');
   }
   let url: URL;
@@ -118,30 +114,11 @@ function authorityAsWritten(text: string, protocol: string): string | undefined 
 /** Writes an entry the way WHATWG URL writes the target's host, so both sides compare in one form. */
 function compileAllowedHost(entry: string): (host: string) => boolean {
   const isWildcard = entry.startsWith('*.');
-  const name = canonicalHost(isWildcard ? entry.slice(2) : entry);
+  const name = canonicalAllowlistHost(isWildcard ? entry.slice(2) : entry);
   if (name === undefined) {
     throw new TypeError(`programmatic_redirect_domain_whitelist entry "${entry}" is not a host name`);
   }
   return compileHostPattern(isWildcard ? `*.${name}` : name);
-}
-
-function canonicalHost(name: string): string | undefined {
-  const literal = name.includes(':') && !name.startsWith('[') ? `[${name}]` : name;
-  if (literal === '' || AMBIGUOUS_CHARACTER.test(literal) || NOT_IN_HOST.test(literal)) return undefined;
-  try {
-    const url = new URL(`http://${literal}`);
-    return url.host === url.hostname ? withoutTrailingDot(url.hostname) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * Hosts a browser treats as potentially trustworthy over plain http (W3C Secure Contexts §3.1): the
- * loopback addresses and `localhost` names, which RFC 6761 §6.3 reserves for the loopback interface.
- */
-function isPotentiallyTrustworthyHost(host: string): boolean {
-  return host === 'localhost' || host.endsWith('.localhost') || host === '[::1]' || IPV4_LOOPBACK.test(host);
 }
 
 function originOf(origin: string): string {
@@ -155,10 +132,6 @@ function originOf(origin: string): string {
     throw new TypeError(`"${origin}" is not an http or https origin`);
   }
   return url.origin;
-}
-
-function withoutTrailingDot(host: string): string {
-  return host.endsWith('.') ? host.slice(0, -1) : host;
 }
 
 function refuse(message: string): { ok: false; message: string } {

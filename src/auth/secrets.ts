@@ -9,19 +9,25 @@
  * code minted under the old one; the labels are part of the wire format.
  */
 import { hkdfSync } from 'node:crypto';
-import type { Parsed } from '../config/urls.js';
+import { decodeSecret, SECRET_LENGTH } from '../config/secret-value.js';
 
-export const SECRET_LENGTH = 32;
+export { decodeSecret } from '../config/secret-value.js';
 
 /** RFC 5869 §3.1: a fixed, non-secret salt is allowed and still strengthens the extract step. */
 const HKDF_SALT = 'gatehouse';
 
 export type KeyPurpose =
-  'session-token' | 'handoff-code' | 'assertion-key-seed' | 'session-record' | 'csrf-binding';
+  | 'session-token'
+  | 'handoff-code'
+  | 'login-request'
+  | 'assertion-key-seed'
+  | 'session-record'
+  | 'csrf-binding';
 
 const INFO_LABELS: Readonly<Record<KeyPurpose, string>> = {
   'session-token': 'gatehouse v1 session token signing (HS256)',
   'handoff-code': 'gatehouse v1 hand-off code',
+  'login-request': 'gatehouse v1 signed login request',
   'assertion-key-seed': 'gatehouse v1 assertion signing key seed',
   'session-record': 'gatehouse v1 session record encryption (AES-256-GCM)',
   'csrf-binding': 'gatehouse v1 login CSRF binding',
@@ -47,6 +53,8 @@ export interface AuthKeys {
   readonly sessionToken: KeyRing;
   /** MAC key of single-use cross-apex hand-off codes (from `shared_secret`, with the previous secrets' keys). */
   readonly handoffCode: KeyRing;
+  /** MAC key of the signed login requests a route host hands to the authenticate host. */
+  readonly loginRequest: KeyRing;
   /** Seed of the derived `X-Pomerium-Jwt-Assertion` key when no `signing_key` is configured. */
   readonly assertionKeySeed: Uint8Array;
   /**
@@ -56,26 +64,6 @@ export interface AuthKeys {
   readonly sessionRecord: KeyRing;
   /** MAC key binding the login CSRF cookie to its transaction (from `cookie_secret`). */
   readonly csrfBinding: Uint8Array;
-}
-
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-const HOW_TO_GENERATE = 'generate one with `head -c32 /dev/urandom | base64`';
-
-/** Decodes a configured secret; surrounding whitespace (a `*_file` ending in a newline) is ignored. */
-export function decodeSecret(value: string): Parsed<Uint8Array> {
-  const text = value.trim();
-  if (text === '') return { ok: false, message: `is empty; ${HOW_TO_GENERATE}` };
-  if (!BASE64.test(text)) {
-    return { ok: false, message: `must be ${SECRET_LENGTH} bytes in standard base64; ${HOW_TO_GENERATE}` };
-  }
-  const bytes = Buffer.from(text, 'base64');
-  if (bytes.length !== SECRET_LENGTH) {
-    return {
-      ok: false,
-      message: `must decode to exactly ${SECRET_LENGTH} bytes, not ${bytes.length}; ${HOW_TO_GENERATE}`,
-    };
-  }
-  return { ok: true, value: new Uint8Array(bytes) };
 }
 
 /** The subkey of `secret` for one purpose. */
@@ -99,8 +87,16 @@ export function deriveAuthKeys(secrets: AuthSecrets): AuthKeys {
   return {
     sessionToken: deriveRing(sharedSecret, previousSharedSecrets, 'session-token'),
     handoffCode: deriveRing(sharedSecret, previousSharedSecrets, 'handoff-code'),
+    loginRequest: deriveRing(sharedSecret, previousSharedSecrets, 'login-request'),
     assertionKeySeed: deriveKey(sharedSecret, 'assertion-key-seed'),
     sessionRecord: deriveRing(cookieSecret, [], 'session-record'),
     csrfBinding: deriveKey(cookieSecret, 'csrf-binding'),
   };
+}
+
+/** Decodes secrets the config has already checked; a TypeError means an unchecked config got here. */
+export function decodeCheckedSecret(value: string): Uint8Array {
+  const decoded = decodeSecret(value);
+  if (!decoded.ok) throw new TypeError(`unchecked secret: ${decoded.message}`);
+  return decoded.value;
 }

@@ -17,68 +17,23 @@
  * which can do that anyway, rather than session fixation.
  */
 import { serialize } from 'cookie';
+import {
+  checkSessionCookieSettings,
+  IPV4,
+  normalizeDomain,
+  type SessionCookieSettings,
+} from '../config/cookie-settings.js';
 
-export const DEFAULT_COOKIE_NAME = '_pomerium';
+export {
+  checkSessionCookieSettings,
+  DEFAULT_COOKIE_NAME,
+  defaultSessionCookieSettings,
+  type SameSite,
+  type SessionCookieSettings,
+} from '../config/cookie-settings.js';
 
-export type SameSite = 'lax' | 'strict' | 'none';
-
-export interface SessionCookieSettings {
-  /** `cookie_name`. */
-  readonly name: string;
-  /** `cookie_domain`: the session is shared by this domain and its subdomains. Absent: host-only. */
-  readonly domain?: string;
-  /** `cookie_http_only`. */
-  readonly httpOnly: boolean;
-  /** `cookie_secure`; false only for development over plain http. */
-  readonly secure: boolean;
-  /** `cookie_same_site`. */
-  readonly sameSite: SameSite;
-}
-
-export const defaultSessionCookieSettings: SessionCookieSettings = {
-  name: DEFAULT_COOKIE_NAME,
-  httpOnly: true,
-  secure: true,
-  sameSite: 'lax',
-};
-
-/** RFC 6265 §4.1.1 cookie-name (an RFC 9110 token). */
-const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** RFC 6265 §4.1.1 cookie-octet: no CTLs (so no CR/LF), whitespace, DQUOTE, comma, `;` or backslash. */
 const COOKIE_VALUE = /^[\x21\x23-\x2B\x2D-\x3A\x3C-\x5B\x5D-\x7E]*$/;
-/** A DNS name of letter-digit-hyphen labels: what RFC 6265 §5.2.3 can match against a request host. */
-const DOMAIN = /^(?!-)[a-z0-9-]{1,63}(?<!-)(?:\.(?!-)[a-z0-9-]{1,63}(?<!-))*$/;
-const IPV4 = /^\d+\.\d+\.\d+\.\d+$/;
-
-/** `cookie_domain` as the browser reads it: the leading dot is ignored (RFC 6265 §5.2.3), case folded. */
-function normalizeDomain(domain: string): string {
-  return domain.replace(/^\./, '').toLowerCase();
-}
-
-/** Every problem with the settings, as messages for the config report; empty when they are usable. */
-export function checkSessionCookieSettings(settings: SessionCookieSettings): string[] {
-  const problems: string[] = [];
-  const { name, domain, secure, sameSite } = settings;
-  if (!COOKIE_NAME.test(name)) {
-    problems.push(`cookie_name ${JSON.stringify(name)} is not a valid cookie name`);
-  }
-  if (domain !== undefined) {
-    const normalized = normalizeDomain(domain);
-    if (!DOMAIN.test(normalized) || IPV4.test(normalized)) {
-      problems.push(`cookie_domain ${JSON.stringify(domain)} must be a DNS name such as .example.com`);
-    }
-  }
-  // Browsers ignore a SameSite=None cookie that is not Secure (RFC 6265bis, storage model).
-  if (sameSite === 'none' && !secure) problems.push('cookie_same_site: none requires cookie_secure: true');
-  // Cookie name prefixes, RFC 6265bis §4.1.3: browsers refuse cookies that break these rules.
-  if (name.startsWith('__Secure-') && !secure) {
-    problems.push('a __Secure- cookie_name requires cookie_secure: true');
-  }
-  if (name.startsWith('__Host-') && (!secure || domain !== undefined)) {
-    problems.push('a __Host- cookie_name requires cookie_secure: true and no cookie_domain');
-  }
-  return problems;
-}
 
 function requireUsable(settings: SessionCookieSettings): void {
   const [problem] = checkSessionCookieSettings(settings);
@@ -230,4 +185,40 @@ export function removeCookie(cookieHeader: string | undefined, names: readonly s
   if (kept.length === 0) return undefined;
   if (kept.length === pairs.length) return cookieHeader;
   return kept.map((pair) => pair.text).join('; ');
+}
+
+/** A sign-in's CSRF binding cookie (login-transaction.ts), as `Set-Cookie` wants it. */
+export interface CsrfCookieValue {
+  readonly name: string;
+  readonly value: string;
+  readonly maxAgeSeconds: number;
+}
+
+/**
+ * The CSRF cookie of one sign-in: host-only on the callback host and sent only to the callback path, so
+ * no upstream ever sees it. `SameSite=Lax`, whatever `cookie_same_site` says: the callback is a top-level
+ * navigation coming back from the IdP's site, which a `Strict` cookie would miss.
+ */
+export function buildCsrfCookie(csrf: CsrfCookieValue, secure: boolean, path: string): string {
+  if (!COOKIE_VALUE.test(csrf.value)) throw new TypeError('a CSRF cookie value must be cookie-octets');
+  return serialize(csrf.name, csrf.value, {
+    encode: (text) => text,
+    path,
+    maxAge: csrf.maxAgeSeconds,
+    httpOnly: true,
+    secure,
+    sameSite: 'lax',
+  });
+}
+
+/** Removes a sign-in's CSRF cookie once its callback has been handled. */
+export function buildClearCsrfCookie(name: string, secure: boolean, path: string): string {
+  return serialize(name, '', {
+    path,
+    maxAge: 0,
+    expires: new Date(0),
+    httpOnly: true,
+    secure,
+    sameSite: 'lax',
+  });
 }

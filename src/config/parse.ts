@@ -8,7 +8,8 @@
  * 4. cross-key checks of the top level (`validate-server.ts`);
  * 5. `*_file` keys read, certificates and keys made PEM (`secrets.ts`);
  * 6. the schema, with keys it does not know classified (`pomerium-keys.ts`);
- * 7. cross-key checks of each route (`validate-routes.ts`).
+ * 7. cross-key checks of each route (`validate-routes.ts`);
+ * 8. cross-key checks of sign-in on the parsed config (`validate-identity.ts`).
  *
  * Pure apart from `source.readFile`. This is the one importer of `yaml`.
  */
@@ -23,6 +24,7 @@ import { configSchema, type GatehouseConfig } from './schema.js';
 import { describeIssue, problemsOfIssue, type ProblemAt } from './schema-issues.js';
 import { resolveSecrets, type ReadFile } from './secrets.js';
 import type { Parsed } from './urls.js';
+import { validateIdentity } from './validate-identity.js';
 import { validateRoutes } from './validate-routes.js';
 import { validateServer } from './validate-server.js';
 
@@ -203,6 +205,7 @@ export function parseConfig(source: ConfigSource): ConfigResult {
   problems.push(...resolveSecrets(draft, source.readFile));
   const schema = validateSchema(draft);
   problems.push(...schema.problems, ...validateRoutes(draft.routes));
+  if (schema.config !== undefined) problems.push(...validateIdentity(schema.config));
 
   const locate = locator(draft, env.variables, legacy.count);
   const warnings = inFileOrder([...document.warnings, ...legacy.warnings, ...schema.warnings], keyOrder).map(

@@ -9,7 +9,9 @@
  */
 import { z } from 'zod';
 import { logLevels } from '../shared/logger.js';
+import { DEFAULT_COOKIE_NAME } from './cookie-settings.js';
 import { parseDuration } from './duration.js';
+import { knownIdpProviders } from './idp-providers.js';
 import { parseRouteFrom, parseUpstreamUrl, type Parsed } from './urls.js';
 
 /** Header names are RFC 9110 §5.6.2 tokens. */
@@ -47,6 +49,19 @@ const headerMap = z.record(headerName, headerValue);
 
 /** A PEM document given inline, either as PEM text or base64 of it (Pomerium's convention). */
 const pemOrBase64 = z.string().min(1);
+
+/** An absolute http(s) URL, kept as written. */
+const httpUrl = z.string().refine((text) => {
+  try {
+    const url = new URL(text);
+    return url.protocol === 'http:' || url.protocol === 'https:';
+  } catch {
+    return false;
+  }
+}, 'must be an absolute http:// or https:// URL');
+
+/** A route's `auth_mode` (DESIGN 4.3): what an unauthenticated request gets. */
+export const authModes = ['auto', 'redirect', 'api'] as const;
 
 export const routeSchema = z.strictObject({
   name: z.string().optional().describe('A name for logs and metrics; defaults to the route index.'),
@@ -117,6 +132,24 @@ export const routeSchema = z.strictObject({
     .boolean()
     .default(false)
     .describe('Serve this route to everyone, signed in or not.'),
+  allow_any_authenticated_user: z.boolean().default(false).describe('Let in anyone who signs in at the IdP.'),
+  allowed_users: z
+    .array(z.string())
+    .default([])
+    .describe('Let in these users: emails (case-insensitive) or IdP user ids (`sub`).'),
+  allowed_domains: z
+    .array(z.string())
+    .default([])
+    .describe(
+      'Let in users whose email (exactly one `@`) is in one of these domains; subdomains do not count.',
+    ),
+  auth_mode: z
+    .enum(authModes)
+    .default('auto')
+    .describe(
+      'What a request without a session gets: `auto` redirects browser navigations to sign in and answers ' +
+        'everything else 401 JSON; `redirect` always redirects; `api` always answers 401.',
+    ),
 });
 
 export const configSchema = z.strictObject({
@@ -159,8 +192,98 @@ export const configSchema = z.strictObject({
       'Processes serving requests, sharing the listening socket (node:cluster); 1 to 64, a change needs a ' +
         'restart. When sign-in is configured, workers > 1 needs the Redis store.',
     ),
+  authenticate_service_url: httpUrl
+    .optional()
+    .describe(
+      'The external URL whose `/oauth2/callback` is registered at the IdP. Absent: the callback is ' +
+        '`/oauth2/callback` on the host being visited (register each).',
+    ),
+  idp_provider: z
+    .string()
+    .default('oidc')
+    .describe(`The IdP kind: ${knownIdpProviders.join(', ')}; all are generic OpenID Connect.`),
+  idp_provider_url: httpUrl.optional().describe("The IdP's issuer URL, discovered at start."),
+  idp_client_id: z.string().min(1).optional().describe('The client id registered at the IdP.'),
+  idp_client_secret: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('The client secret registered at the IdP; also `idp_client_secret_file`.'),
+  idp_scopes: z
+    .array(z.string().min(1))
+    .default(['openid', 'email', 'profile', 'offline_access'])
+    .describe('Scopes asked for at sign-in; must include `openid`.'),
+  shared_secret: z
+    .string()
+    .optional()
+    .describe(
+      'Base64 of 32 random bytes: signs session tokens and hand-off codes; also `shared_secret_file`. ' +
+        'Generate with `head -c32 /dev/urandom | base64`.',
+    ),
+  previous_shared_secrets: z
+    .array(z.string())
+    .default([])
+    .describe('Earlier shared secrets whose session tokens are still accepted (rotation).'),
+  cookie_secret: z
+    .string()
+    .optional()
+    .describe(
+      'Base64 of 32 random bytes: encrypts sessions and sign-ins at rest; also `cookie_secret_file`.',
+    ),
+  cookie_name: z.string().default(DEFAULT_COOKIE_NAME).describe('The session cookie’s name.'),
+  cookie_domain: z
+    .string()
+    .optional()
+    .describe(
+      'Share the session cookie with this domain and its subdomains (`.example.com`). Absent: host-only.',
+    ),
+  cookie_http_only: z.boolean().default(true).describe('Keep the session cookie away from scripts.'),
+  cookie_same_site: z
+    .string()
+    .transform((value) => value.toLowerCase())
+    .pipe(z.enum(['lax', 'strict', 'none']))
+    .default('lax')
+    .meta({ type: 'one of lax, strict, none', description: 'The session cookie’s SameSite attribute.' }),
+  cookie_expire: duration()
+    .default(14 * 3_600_000)
+    .meta({ type: 'duration', description: 'How long a session lasts after sign-in.' }),
+  cookie_secure: z
+    .boolean()
+    .default(true)
+    .describe(
+      'Send the session cookie over https only. `false` is for local development over plain http and is ' +
+        'warned about at every start.',
+    ),
+  databroker_storage_type: z
+    .enum(['memory', 'redis'])
+    .default('memory')
+    .describe('Where sessions live: `memory` (one process) or `redis` (several processes or replicas).'),
+  databroker_storage_connection_string: z
+    .string()
+    .optional()
+    .describe(
+      'The Redis URL: `redis://`, `rediss://`, `redis+sentinel://` or `redis+cluster://`; also ' +
+        '`databroker_storage_connection_string_file`. A change needs a restart.',
+    ),
+  databroker_storage_key_prefix: z
+    .string()
+    .regex(/^[\x21-\x7e]{1,64}$/, 'must be 1 to 64 visible ASCII characters, such as gatehouse:')
+    .default('gatehouse:')
+    .describe(
+      'Put before every Redis key and channel, so several Gatehouse deployments can share one Redis. ' +
+        'Every process of one deployment must use the same prefix.',
+    ),
+  programmatic_redirect_domain_whitelist: z
+    .array(z.string())
+    .default(['localhost'])
+    .describe(
+      'Hosts `/.pomerium/api/v1/login` may send a session token to (`*.example.com` for subdomains); ' +
+        'plain http only to loopback.',
+    ),
+  signout_redirect_url: httpUrl.optional().describe('Where the browser ends after signing out.'),
   routes: z.array(routeSchema).default([]).describe('The routes, matched in order; first match wins.'),
 });
 
 export type RouteConfig = z.output<typeof routeSchema>;
 export type GatehouseConfig = z.output<typeof configSchema>;
+export type AuthMode = (typeof authModes)[number];

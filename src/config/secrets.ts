@@ -1,7 +1,9 @@
 /**
- * Certificates and keys: each may be given inline or as `<key>_file` naming a file whose contents become
- * the value (Pomerium's `certificate_file`, `certificate_key_file`, `tls_custom_ca_file`), and each
- * becomes PEM text whether it was written as PEM or as base64 of PEM.
+ * Certificates, keys and secrets: each may be given inline or as `<key>_file` naming a file whose contents
+ * become the value (Pomerium's `certificate_file`, `certificate_key_file`, `tls_custom_ca_file`,
+ * `shared_secret_file`, `cookie_secret_file`, `idp_client_secret_file`), so secrets can live in mounted
+ * files rather than in the config. Certificates and keys become PEM text whether written as PEM or as
+ * base64 of PEM.
  */
 import { routeMappings, type Mapping } from './mapping.js';
 import { readPem, type PemContent } from './pem.js';
@@ -17,12 +19,17 @@ export type ReadFile = (path: string) => string;
 
 interface SecretKey {
   readonly key: string;
-  readonly content: PemContent;
+  /** PEM is checked and normalized; `text` is taken as written, without surrounding whitespace. */
+  readonly content: PemContent | 'text';
 }
 
 export const serverSecretKeys: readonly SecretKey[] = [
   { key: 'certificate', content: 'certificate' },
   { key: 'certificate_key', content: 'private key' },
+  { key: 'idp_client_secret', content: 'text' },
+  { key: 'shared_secret', content: 'text' },
+  { key: 'cookie_secret', content: 'text' },
+  { key: 'databroker_storage_connection_string', content: 'text' },
 ];
 const routeSecretKeys: readonly SecretKey[] = [{ key: 'tls_custom_ca', content: 'certificate' }];
 
@@ -70,6 +77,11 @@ function resolveSecret(
   const value = mapping[key];
   // Other types are the schema's to report.
   if (typeof value !== 'string' || value === '') return undefined;
+  if (content === 'text') {
+    // A file usually ends in a newline, which is no part of a secret.
+    if (inlined.kind === 'read') mapping[key] = value.trim();
+    return undefined;
+  }
   const pem = readPem(value, content);
   if (pem.ok) {
     mapping[key] = pem.value;

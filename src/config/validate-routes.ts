@@ -99,28 +99,9 @@ function checkUpstreamHost(route: Mapping, at: (...keys: PathSegment[]) => PathS
   ];
 }
 
-/** Sign-in arrives with the identity release; until then only public routes can be served. */
-function checkAccess(route: Mapping, at: (...keys: PathSegment[]) => PathSegment[]): ProblemAt[] {
-  const access = route.allow_public_unauthenticated_access;
-  if (access === true || (access !== undefined && typeof access !== 'boolean')) return [];
-  return [
-    {
-      path: at(),
-      message:
-        'sign-in is not available in this release; set allow_public_unauthenticated_access: true ' +
-        'to serve this route publicly',
-    },
-  ];
-}
-
 export function validateRoutes(routes: unknown): ProblemAt[] {
   return routeMappings(routes).flatMap(([index, route]) => {
     const at = (...keys: PathSegment[]) => ['routes', index, ...keys];
-    return [
-      ...checkMatchers(route, at),
-      ...checkRewrites(route, at),
-      ...checkUpstreamHost(route, at),
-      ...checkAccess(route, at),
-    ];
+    return [...checkMatchers(route, at), ...checkRewrites(route, at), ...checkUpstreamHost(route, at)];
   });
 }

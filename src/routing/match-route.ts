@@ -16,3 +16,12 @@ export function matchRoute(
   }
   return undefined;
 }
+
+/** The first route for a host whatever the path: the route whose `from` says how the host is reached. */
+export function matchHost(
+  table: RouteTable,
+  hostname: string,
+  port: number | undefined,
+): CompiledRoute | undefined {
+  return table.routes.find((route) => route.matchesHost(hostname, port));
+}

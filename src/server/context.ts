@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import type { Session } from '../auth/session-service.js';
 import type { UpstreamUrl } from '../config/urls.js';
 import type { RouteRuntime, Runtime } from './runtime.js';
 
@@ -29,6 +30,8 @@ export interface RequestContext {
   query: string;
   /** Filled by match-route. */
   route: RouteRuntime | undefined;
+  /** Filled by authenticate: the signed-in user's session, when the request carries a valid one. */
+  session: Session | undefined;
   /** Filled by prepare-upstream. */
   upstream: UpstreamUrl | undefined;
   upstreamPath: string;
@@ -65,6 +68,7 @@ export function createContext(input: ContextInput): RequestContext {
     path: '',
     query: '',
     route: undefined,
+    session: undefined,
     upstream: undefined,
     upstreamPath: '',
     upstreamHeaders: {},

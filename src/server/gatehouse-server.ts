@@ -14,7 +14,12 @@ import { createContext, type RequestContext } from './context.js';
 import { createEndpointApp } from './endpoints/endpoint-app.js';
 import { healthEndpoints } from './endpoints/health.js';
 import { createPipeline } from './pipeline.js';
-import { buildRuntime, type Runtime } from './runtime.js';
+import { createStore } from '../store/create-store.js';
+import type { KvStore } from '../store/kv-store.js';
+import { signInEndpoints } from './endpoints/sign-in.js';
+import { signOutEndpoints } from './endpoints/sign-out.js';
+import { userEndpoints } from './endpoints/user.js';
+import { buildRuntime, type Runtime, type RuntimeServices } from './runtime.js';
 
 export interface GatehouseServerOptions {
   readonly config: GatehouseConfig;
@@ -27,8 +32,12 @@ export interface GatehouseServerOptions {
 export interface GatehouseServer {
   /** Starts listening on the config's `address`; resolves with the URL it can be reached at. */
   listen(): Promise<URL>;
-  /** Applies a new config to new requests; requests in flight finish on the old one. */
-  reload(config: GatehouseConfig): void;
+  /**
+   * Applies a new config to new requests once its runtime is built (the IdP client, the session
+   * service); requests in flight finish on the old one. Rejects, keeping the old config, when it cannot be
+   * built.
+   */
+  reload(config: GatehouseConfig): Promise<void>;
   /** Stops accepting, lets in-flight requests finish (up to the grace period), releases everything. */
   close(): Promise<void>;
   readonly runtime: Runtime;
@@ -37,10 +46,21 @@ export interface GatehouseServer {
 /** Node's limit; a larger header block is answered 431 by `client-error.ts`. */
 const MAX_HEADER_BYTES = 16 * 1024;
 
-export function createGatehouseServer(options: GatehouseServerOptions): GatehouseServer {
+/**
+ * Builds the first runtime (opening the session store when a route needs sign-in: an unreachable Redis
+ * rejects with ERR_STORE_UNAVAILABLE) and the server around it; `listen()` starts serving.
+ */
+export async function createGatehouseServer(options: GatehouseServerOptions): Promise<GatehouseServer> {
   const { logger } = options;
   const clock = options.clock ?? systemClock;
-  let runtime = buildRuntime(options.config);
+  const services = processServices(options.config, logger, clock);
+  let runtime: Runtime;
+  try {
+    runtime = await buildRuntime(options.config, services);
+  } catch (error) {
+    await services.close();
+    throw error;
+  }
   const tls = !options.config.insecure_server;
   const proto = tls ? 'https' : 'http';
   const active = new Set<RequestContext>();
@@ -49,7 +69,12 @@ export function createGatehouseServer(options: GatehouseServerOptions): Gatehous
     logger.warn({ err: error, code: error.code, path: req.url?.split('?')[0] }, 'websocket upstream failed'),
   );
   const pipeline = createPipeline({
-    endpoints: createEndpointApp(healthEndpoints),
+    endpoints: createEndpointApp([
+      ...healthEndpoints,
+      ...signInEndpoints,
+      ...signOutEndpoints,
+      ...userEndpoints,
+    ]),
     webSockets,
     onError: (ctx, error) => logFailure(logger, ctx, toGatehouseError(error)),
   });
@@ -116,9 +141,10 @@ export function createGatehouseServer(options: GatehouseServerOptions): Gatehous
           );
         });
       }),
-    reload(config) {
+    async reload(config) {
       const previous = runtime;
-      runtime = buildRuntime(config);
+      services.warnAboutRestartOnlyChanges(config);
+      runtime = await buildRuntime(config, services);
       if (tls) (server as https.Server).setSecureContext(tlsOptions(config));
       if (
         config.address !== previous.config.address ||
@@ -143,8 +169,61 @@ export function createGatehouseServer(options: GatehouseServerOptions): Gatehous
       for (const ctx of active) ctx.upgrade?.socket.destroy();
       webSockets.close();
       await Promise.all([closed, runtime.close()]);
+      await services.close();
     },
   };
+}
+
+/**
+ * The parts of a runtime that live as long as the process: the session store, opened when a config first
+ * needs it, from the settings of that config. A reload cannot move sessions to another store.
+ */
+function processServices(
+  first: GatehouseConfig,
+  logger: Logger,
+  clock: Clock,
+): RuntimeServices & { warnAboutRestartOnlyChanges(config: GatehouseConfig): void; close(): Promise<void> } {
+  let opening: Promise<KvStore> | undefined;
+  let settings = storeSettingsOf(first);
+  return {
+    clock,
+    logger,
+    openStore() {
+      opening ??= createStore({
+        type: first.databroker_storage_type,
+        ...(first.databroker_storage_connection_string === undefined
+          ? {}
+          : { connectionString: first.databroker_storage_connection_string }),
+        keyPrefix: first.databroker_storage_key_prefix,
+        clock,
+        onConnectionError: (error) => logger.warn({ err: error }, 'session store connection problem'),
+      });
+      // A store that could not be opened is tried again by the next runtime (a reload) rather than never.
+      opening.catch(() => {
+        opening = undefined;
+      });
+      return opening;
+    },
+    warnAboutRestartOnlyChanges(config) {
+      const next = storeSettingsOf(config);
+      if (opening !== undefined && next !== settings) {
+        logger.warn('databroker_storage_* changes take effect after a restart; sessions stay where they are');
+      }
+      settings = next;
+    },
+    async close() {
+      const store = await opening?.catch(() => undefined);
+      await store?.close();
+    },
+  };
+}
+
+function storeSettingsOf(config: GatehouseConfig): string {
+  return JSON.stringify([
+    config.databroker_storage_type,
+    config.databroker_storage_connection_string,
+    config.databroker_storage_key_prefix,
+  ]);
 }
 
 function tlsOptions(config: GatehouseConfig): { cert: string; key: string } {

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import type { IncomingHttpHeaders } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { answerForUnauthenticated, type AuthMode, type UnauthenticatedAnswer } from './login-decision.js';
+import type { AuthMode } from '../config/schema.js';
+import { answerForUnauthenticated, type UnauthenticatedAnswer } from './login-decision.js';
 
 interface RequestKind {
   readonly name: string;

@@ -5,10 +5,8 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { isGatehouseAuthorization } from '../auth/credentials.js';
+import type { AuthMode } from '../config/schema.js';
 import { prefersHtml } from './negotiate.js';
-
-/** A route's `auth_mode`: `auto` decides by request kind, `redirect` and `api` force one answer. */
-export type AuthMode = 'auto' | 'redirect' | 'api';
 
 export type UnauthenticatedAnswer = 'redirect' | 'unauthorized';
 

@@ -6,6 +6,8 @@ import type { EndpointApp } from './endpoints/endpoint-app.js';
 import { renderError } from './render-error.js';
 import { acceptRequest } from './stages/accept-request.js';
 import { answerEndpoint } from './stages/answer-endpoint.js';
+import { authenticate } from './stages/authenticate.js';
+import { authorize } from './stages/authorize.js';
 import { forwardRequest } from './stages/forward-request.js';
 import { matchRoute } from './stages/match-route.js';
 import { prepareUpstream } from './stages/prepare-upstream.js';
@@ -27,9 +29,11 @@ export interface PipelineDeps {
 export function createPipeline(deps: PipelineDeps): (ctx: RequestContext) => Promise<void> {
   const stages: readonly Stage[] = [
     acceptRequest, //               client address, Host, normalized path
-    answerEndpoint(deps.endpoints), // /ping, /healthz, /readyz
+    answerEndpoint(deps.endpoints), // /ping, /healthz, /readyz, sign-in and sign-out, /.pomerium/user
     matchRoute, //                  first route whose from + path matcher fit, else 404
-    prepareUpstream, //             upstream, rewritten path, clean request headers
+    authenticate, //                the session the request presents, on routes that are not public
+    authorize, //                   the route's access rule: go on, sign in (302/401) or 403
+    prepareUpstream, //             upstream, rewritten path, clean request headers, credentials removed
     forwardRequest(deps.webSockets), // stream to the upstream and back, or upgrade
   ];
 

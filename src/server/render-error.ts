@@ -13,6 +13,7 @@ const PUBLIC_MESSAGES: Readonly<Record<number, string>> = {
 
 const TITLES: Readonly<Record<number, string>> = {
   400: 'Bad request',
+  401: 'Sign-in required',
   403: 'Forbidden',
   404: 'Not found',
   413: 'Request too large',
@@ -28,6 +29,8 @@ export interface ErrorBody {
   readonly code: string;
   readonly message: string;
   readonly request_id: string;
+  /** On a 401: where to start signing in (DESIGN 4.3). */
+  readonly login_url?: string;
 }
 
 /** The client-facing description of an error: never a stack, an upstream's words or a 5xx's internals. */
@@ -37,6 +40,7 @@ export function describeError(error: GatehouseError, requestId: string): ErrorBo
     code: error.code,
     message: error.expose ? error.message : (PUBLIC_MESSAGES[error.status] ?? 'The request failed.'),
     request_id: requestId,
+    ...(error.loginUrl === undefined ? {} : { login_url: error.loginUrl }),
   };
 }
 
@@ -80,7 +84,7 @@ function renderHtml(status: number, body: ErrorBody): string {
 <style>body{font:16px/1.5 system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;color:#222}
 code{background:#f3f3f3;padding:.1rem .3rem;border-radius:3px}</style></head>
 <body><h1>${escapeHtml(title)}</h1><p>${escapeHtml(body.message)}</p>
-<p><small>Request id <code>${escapeHtml(body.request_id)}</code> · ${escapeHtml(body.code)}</small></p></body></html>
+${body.login_url === undefined ? '' : `<p><a href="${escapeHtml(body.login_url)}">Sign in</a></p>\n`}<p><small>Request id <code>${escapeHtml(body.request_id)}</code> · ${escapeHtml(body.code)}</small></p></body></html>
 `;
 }
 

@@ -1,7 +1,13 @@
-import type { GatehouseConfig } from '../config/schema.js';
+import { compileAccessShortcuts, type AccessCheck } from '../auth/access-shortcuts.js';
+import type { AuthMode, GatehouseConfig } from '../config/schema.js';
+import { needsSignIn } from '../config/validate-identity.js';
 import { compileRoutes, type CompiledRoute, type RouteTable } from '../routing/compile-routes.js';
 import { createUpstreamPool, type UpstreamPool } from '../proxy/upstream-pool.js';
 import { compileIpRanges } from '../shared/ip-range.js';
+import type { Clock } from '../shared/clock.js';
+import type { Logger } from '../shared/logger.js';
+import type { KvStore } from '../store/kv-store.js';
+import { buildIdentity, type Identity } from './identity.js';
 import { planResponseHeaders, type ResponseHeaderPlan } from './response-headers.js';
 
 /** Pomerium's default `idle_timeout` for a route. */
@@ -14,6 +20,11 @@ export interface RouteRuntime {
   readonly timeoutMs: number;
   readonly idleTimeoutMs: number;
   readonly responseHeaders: ResponseHeaderPlan;
+  /** Who may use the route: the access shortcuts, compiled. */
+  readonly access: AccessCheck;
+  /** `allow_public_unauthenticated_access`: no session is read and none is needed. */
+  readonly isPublic: boolean;
+  readonly authMode: AuthMode;
 }
 
 /**
@@ -29,10 +40,27 @@ export interface Runtime {
   /** Headers for answers that belong to no route (unknown hosts, health checks). */
   readonly responseHeaders: ResponseHeaderPlan;
   readonly isTrustedProxy: (ip: string) => boolean;
+  /** The sign-in machinery; undefined when every route is public. */
+  readonly identity: Identity | undefined;
+  /** The process's store, when sign-in needs one; for readiness. */
+  readonly store: KvStore | undefined;
   close(): Promise<void>;
 }
 
-export function buildRuntime(config: GatehouseConfig): Runtime {
+/** What a runtime borrows from the process: the store (opened on first need) and the clock and logger. */
+export interface RuntimeServices {
+  openStore(): Promise<KvStore>;
+  readonly clock: Clock;
+  readonly logger: Logger;
+}
+
+export async function buildRuntime(config: GatehouseConfig, services: RuntimeServices): Promise<Runtime> {
+  let identity: Identity | undefined;
+  let store: KvStore | undefined;
+  if (needsSignIn(config)) {
+    store = await services.openStore();
+    identity = await buildIdentity(config, { store, clock: services.clock, logger: services.logger });
+  }
   const table = compileRoutes(config.routes);
   const routes = table.routes.map((route): RouteRuntime => {
     const { config: routeConfig } = route;
@@ -43,6 +71,9 @@ export function buildRuntime(config: GatehouseConfig): Runtime {
       timeoutMs,
       idleTimeoutMs,
       responseHeaders: planResponseHeaders(config, routeConfig),
+      access: compileAccessShortcuts(routeConfig),
+      isPublic: routeConfig.allow_public_unauthenticated_access,
+      authMode: routeConfig.auth_mode,
       pool: createUpstreamPool({
         targets: routeConfig.to,
         tlsSkipVerify: routeConfig.tls_skip_verify,
@@ -58,8 +89,10 @@ export function buildRuntime(config: GatehouseConfig): Runtime {
     routes,
     responseHeaders: planResponseHeaders(config, undefined),
     isTrustedProxy: compileIpRanges(config.trusted_proxies),
+    identity,
+    store,
     close: async () => {
-      await Promise.all(routes.map((route) => route.pool.close()));
+      await Promise.all([...routes.map((route) => route.pool.close()), identity?.close()]);
     },
   };
 }

@@ -7,12 +7,16 @@ export const errorStatus = {
   ERR_BAD_REQUEST: 400,
   ERR_BAD_PATH: 400,
   ERR_BAD_HOST: 400,
+  ERR_UNAUTHENTICATED: 401,
   ERR_SESSION_INVALID: 401,
   ERR_SESSION_EXPIRED: 401,
   ERR_LOGIN_STATE_INVALID: 400,
   ERR_LOGIN_CSRF_INVALID: 400,
   ERR_LOGIN_FAILED: 400,
   ERR_LOGIN_DENIED: 403,
+  ERR_LOGIN_REDIRECT_INVALID: 400,
+  ERR_ACCESS_DENIED: 403,
+  ERR_SIGN_OUT_CROSS_SITE: 403,
   ERR_HANDOFF_INVALID: 400,
   ERR_IDP_GRANT_INVALID: 400,
   ERR_ROUTE_NOT_FOUND: 404,
@@ -42,6 +46,8 @@ export interface GatehouseErrorOptions {
   expose?: boolean;
   /** Response headers the answer needs (`Allow` on a 405, `Retry-After` on a 503). */
   headers?: Readonly<Record<string, string>>;
+  /** For a 401: where the client can start signing in; rendered as `login_url`. */
+  loginUrl?: string;
 }
 
 export class GatehouseError extends Error {
@@ -50,6 +56,7 @@ export class GatehouseError extends Error {
   readonly status: number;
   readonly expose: boolean;
   readonly headers: Readonly<Record<string, string>>;
+  readonly loginUrl: string | undefined;
 
   constructor(code: ErrorCode, message: string, options: GatehouseErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -57,6 +64,7 @@ export class GatehouseError extends Error {
     this.status = errorStatus[code];
     this.expose = options.expose ?? this.status < 500;
     this.headers = options.headers ?? {};
+    this.loginUrl = options.loginUrl;
   }
 }
 

@@ -14,7 +14,7 @@ export interface TestGatehouse {
   /** Every JSON log line written so far. */
   readonly logs: Record<string, unknown>[];
   /** Applies a new YAML config (throws when it is invalid). */
-  reload(yaml: string): void;
+  reload(yaml: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -45,7 +45,7 @@ export async function startGatehouse(yaml: string, env: Record<string, string> =
     },
   });
   const logger = createLogger({ level: 'debug', destination: sink });
-  const server = createGatehouseServer({ config, logger, shutdownGraceMs: 2000 });
+  const server = await createGatehouseServer({ config, logger, shutdownGraceMs: 2000 });
   const url = await server.listen();
   return {
     url,

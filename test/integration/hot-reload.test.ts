@@ -40,7 +40,7 @@ describe('hot reload', () => {
 
   it('applies new routes to the next request', async () => {
     expect((await send(gatehouse.port, '/', { host: 'new.test' })).status).toBe(404);
-    gatehouse.reload(plainHttpConfig(publicRoute('http://new.test', newUpstream.url)));
+    await gatehouse.reload(plainHttpConfig(publicRoute('http://new.test', newUpstream.url)));
     const response = await send(gatehouse.port, '/fresh', { host: 'new.test' });
     expect(response.status).toBe(200);
     expect(response.body).toBe('new');
@@ -49,7 +49,7 @@ describe('hot reload', () => {
 
   it('answers 404 for a route the new config dropped, and forwards nothing to its upstream', async () => {
     expect((await send(gatehouse.port, '/', { host: 'old.test' })).body).toBe('old');
-    gatehouse.reload(plainHttpConfig(publicRoute('http://new.test', newUpstream.url)));
+    await gatehouse.reload(plainHttpConfig(publicRoute('http://new.test', newUpstream.url)));
     const response = await send(gatehouse.port, '/', { host: 'old.test' });
     expect(response.status).toBe(404);
     expect(oldUpstream.requests).toHaveLength(1);
@@ -62,7 +62,7 @@ describe('hot reload', () => {
     const inFlight: Promise<ClientResponse> = send(gatehouse.port, '/slow', { host: 'old.test' });
     const answer = await reached;
 
-    gatehouse.reload(plainHttpConfig(publicRoute('http://new.test', newUpstream.url)));
+    await gatehouse.reload(plainHttpConfig(publicRoute('http://new.test', newUpstream.url)));
     // The new config serves new requests while the old one is still running.
     expect((await send(gatehouse.port, '/', { host: 'new.test' })).status).toBe(200);
     expect((await send(gatehouse.port, '/', { host: 'old.test' })).status).toBe(404);
@@ -78,7 +78,7 @@ describe('hot reload', () => {
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
     try {
       const before = await send(gatehouse.port, '/', { host: 'old.test', agent });
-      gatehouse.reload(plainHttpConfig(publicRoute('http://new.test', newUpstream.url)));
+      await gatehouse.reload(plainHttpConfig(publicRoute('http://new.test', newUpstream.url)));
       const after = await send(gatehouse.port, '/', { host: 'new.test', agent });
       expect(after.clientPort).toBe(before.clientPort);
       expect([before.status, after.status]).toEqual([200, 200]);

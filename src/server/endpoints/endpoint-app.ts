@@ -9,11 +9,17 @@ export interface Endpoint {
   readonly method: EndpointMethod;
   readonly path: string;
   readonly handle: (ctx: RequestContext) => void | Promise<void>;
+  /**
+   * Whether the path is Gatehouse's on this request; when false it goes to the route like any other path.
+   * Absent: always. (`/oauth2/*` belongs to Gatehouse only where sign-in needs it, so an upstream app with
+   * its own OAuth callback keeps working behind a public route.)
+   */
+  readonly reservedFor?: (ctx: RequestContext) => boolean;
 }
 
 export interface EndpointApp {
-  /** Whether a normalized path belongs to Gatehouse rather than to any route's upstream. */
-  isReserved(path: string): boolean;
+  /** Whether the request's normalized path belongs to Gatehouse rather than to any route's upstream. */
+  isReserved(ctx: RequestContext): boolean;
   /** Answers the request; resolves once the handler finished, rejects with what it threw. */
   handle(ctx: RequestContext): Promise<void>;
 }
@@ -42,6 +48,8 @@ export function createEndpointApp(endpoints: readonly Endpoint[]): EndpointApp {
     });
   }
   const paths = new Set(endpoints.map((endpoint) => endpoint.path));
+  const conditions = new Map<string, (ctx: RequestContext) => boolean>();
+  for (const { path, reservedFor } of endpoints) if (reservedFor) conditions.set(path, reservedFor);
   for (const path of paths) {
     const methods = endpoints.filter((endpoint) => endpoint.path === path).map((endpoint) => endpoint.method);
     const allow = [...new Set([...methods, ...(methods.includes('GET') ? ['HEAD'] : [])])].join(', ');
@@ -55,7 +63,7 @@ export function createEndpointApp(endpoints: readonly Endpoint[]): EndpointApp {
   }
 
   return {
-    isReserved: (path) => paths.has(path),
+    isReserved: (ctx) => paths.has(ctx.path) && (conditions.get(ctx.path)?.(ctx) ?? true),
     handle: (ctx) =>
       new Promise<void>((resolve, reject) => {
         const settle = (error: unknown) => {

@@ -21,6 +21,19 @@ export function respond(
   ctx.res.end(ctx.req.method === 'HEAD' ? undefined : body);
 }
 
-export function respondJson(ctx: RequestContext, status: number, body: unknown): void {
-  respond(ctx, status, 'application/json; charset=utf-8', JSON.stringify(body));
+export function respondJson(
+  ctx: RequestContext,
+  status: number,
+  body: unknown,
+  extra: ResponseHeaders = {},
+): void {
+  respond(ctx, status, 'application/json; charset=utf-8', JSON.stringify(body), extra);
+}
+
+/** A 302 (RFC 9110 §15.4.3) to `location`, setting `cookies`; never cached, for it carries session state. */
+export function redirectTo(ctx: RequestContext, location: string, cookies: readonly string[] = []): void {
+  respond(ctx, 302, 'text/plain; charset=utf-8', '', {
+    location,
+    ...(cookies.length === 0 ? {} : { 'set-cookie': [...cookies] }),
+  });
 }

@@ -8,7 +8,7 @@ import type { Stage, StageResult } from '../pipeline.js';
  */
 export function answerEndpoint(endpoints: EndpointApp): Stage {
   return (ctx: RequestContext): StageResult | Promise<StageResult> => {
-    if (!endpoints.isReserved(ctx.path)) return 'next';
+    if (!endpoints.isReserved(ctx)) return 'next';
     return endpoints.handle(ctx).then(() => 'done' as const);
   };
 }

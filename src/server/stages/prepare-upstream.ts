@@ -1,10 +1,14 @@
-import { buildUpstreamRequestHeaders } from '../../proxy/request-headers.js';
+import { isGatehouseAuthorization } from '../../auth/credentials.js';
+import { removeCookie } from '../../auth/session-cookie.js';
+import { buildUpstreamRequestHeaders, type UpstreamHeaders } from '../../proxy/request-headers.js';
 import type { RequestContext } from '../context.js';
 import type { StageResult } from '../pipeline.js';
 
 /**
  * Picks the upstream (round robin), rewrites the path, and builds the request headers the upstream will
- * see: hop-by-hop and spoofable identity headers removed, forwarding headers written by the proxy.
+ * see: hop-by-hop and spoofable identity headers removed, forwarding headers written by the proxy, and
+ * Gatehouse's own credentials taken out — on public routes too, where a signed-in user's cookie still
+ * arrives.
  */
 export function prepareUpstream(ctx: RequestContext): StageResult {
   const routeRuntime = ctx.route;
@@ -26,5 +30,24 @@ export function prepareUpstream(ctx: RequestContext): StageResult {
     set: config.set_request_headers,
     remove: config.remove_request_headers,
   });
+  removeSessionCredentials(ctx.upstreamHeaders, ctx.runtime.config.cookie_name);
   return 'next';
+}
+
+/**
+ * DESIGN 3: the session cookie is cut out of `Cookie` (other cookies stay, byte for byte) and a Gatehouse
+ * `Authorization` is dropped; `X-Pomerium-Authorization` never gets here (every `X-Pomerium-*` is removed
+ * with the spoofable headers). A plain `Authorization: Bearer` belongs to the upstream and stays.
+ */
+function removeSessionCredentials(headers: UpstreamHeaders, cookieName: string): void {
+  const cookie = headers.cookie;
+  if (cookie !== undefined) {
+    const kept = removeCookie(Array.isArray(cookie) ? cookie.join('; ') : cookie, [cookieName]);
+    if (kept === undefined) delete headers.cookie;
+    else headers.cookie = kept;
+  }
+  const authorization = headers.authorization;
+  if (authorization === undefined) return;
+  const values = Array.isArray(authorization) ? authorization : [authorization];
+  if (values.some(isGatehouseAuthorization)) delete headers.authorization;
 }

@@ -3,7 +3,7 @@
  * provider-specific code: every name is an issuer URL to discover (OpenID Connect Discovery 1.0 §4), taken
  * from `idp_provider_url` or, where the provider has one issuer for every tenant, from this table.
  */
-import type { Parsed } from '../config/urls.js';
+import type { Parsed } from './urls.js';
 
 type ProviderEntry =
   /** The provider has one public issuer for every tenant. */

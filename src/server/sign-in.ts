@@ -1,0 +1,112 @@
+/**
+ * Starting a sign-in (DESIGN 4.1) from wherever a request needs one: the URL the user visited, the
+ * origin the callback lives on, and the redirect that begins the authorization code flow.
+ */
+import type { LoginRequest } from '../auth/login-transaction.js';
+import { signLoginRequest } from '../auth/login-request.js';
+import { buildCsrfCookie } from '../auth/session-cookie.js';
+import { matchHost } from '../routing/match-route.js';
+import { GatehouseError } from '../shared/errors.js';
+import type { RequestContext } from './context.js';
+import { redirectTo } from './endpoints/respond.js';
+import { CALLBACK_PATH, type Identity } from './identity.js';
+import { answerForUnauthenticated } from './login-decision.js';
+
+/** Where `/oauth2/start` takes a signed login request on the callback host. */
+export const START_PATH = '/oauth2/start';
+
+/**
+ * The origin the user reached. The scheme is the route's `from` rather than the connection's: behind a
+ * TLS-terminating load balancer (`insecure_server`) the user is on https although Gatehouse hears http.
+ */
+export function externalOrigin(ctx: RequestContext): string {
+  const route = ctx.route?.route ?? matchHost(ctx.runtime.table, ctx.hostname, ctx.port);
+  const scheme = route?.config.from.scheme ?? ctx.proto;
+  return `${scheme}://${ctx.hostname}${ctx.port === undefined ? '' : `:${ctx.port}`}`;
+}
+
+/** The URL of this request as the user reached it: the return URL of a sign-in it starts. */
+export function externalUrl(ctx: RequestContext): string {
+  return `${externalOrigin(ctx)}${ctx.path}${ctx.query === '' ? '' : `?${ctx.query}`}`;
+}
+
+/** The host the IdP returns to: `authenticate_service_url`, or the visited host itself. */
+export function callbackOrigin(ctx: RequestContext, identity: Identity): string {
+  return identity.authenticateOrigin ?? externalOrigin(ctx);
+}
+
+/**
+ * Whether this request reached the callback host. Host names are compared, not origins: behind a
+ * TLS-terminating load balancer the authenticate host may be no route's host, and Gatehouse hears http.
+ */
+export function isCallbackHost(ctx: RequestContext, identity: Identity): boolean {
+  return (
+    identity.authenticateOrigin === undefined ||
+    new URL(identity.authenticateOrigin).hostname === ctx.hostname
+  );
+}
+
+/**
+ * A URL that starts signing in for `request` when a browser opens it: the callback host's `/oauth2/start`
+ * with the request signed, so nothing is stored until someone actually signs in.
+ */
+export function loginUrl(ctx: RequestContext, identity: Identity, request: LoginRequest): string {
+  const signed = signLoginRequest(request, identity.keys.loginRequest, identity.clock.now());
+  return `${callbackOrigin(ctx, identity)}${START_PATH}?login=${signed}`;
+}
+
+/**
+ * Sends the browser on its way to sign in: straight to the IdP when this host is the callback host (the
+ * login transaction begins here and its CSRF cookie is set here), otherwise to the callback host's
+ * `/oauth2/start`, which can set that cookie on itself.
+ */
+export async function redirectToSignIn(
+  ctx: RequestContext,
+  identity: Identity,
+  request: LoginRequest,
+): Promise<void> {
+  if (!isCallbackHost(ctx, identity)) {
+    redirectTo(ctx, loginUrl(ctx, identity, request));
+    return;
+  }
+  await redirectToIdp(ctx, identity, request);
+}
+
+/** Begins the login transaction on this (the callback) host and redirects to the IdP. */
+export async function redirectToIdp(
+  ctx: RequestContext,
+  identity: Identity,
+  request: LoginRequest,
+): Promise<void> {
+  const begun = await identity.logins.beginLogin(request);
+  const authorization = await identity.oidc.authorizationUrl({
+    state: begun.state,
+    nonce: begun.nonce,
+    codeChallenge: begun.codeChallenge,
+    redirectUri: `${callbackOrigin(ctx, identity)}${CALLBACK_PATH}`,
+  });
+  redirectTo(ctx, authorization.href, [
+    buildCsrfCookie(begun.csrfCookie, identity.cookie.secure, CALLBACK_PATH),
+  ]);
+}
+
+/**
+ * What a request that needs a user and has none gets (DESIGN 4.3): a top-level navigation is sent to sign
+ * in and returns here afterwards; everything else gets a 401 it can read, with `login_url`.
+ */
+export async function answerUnauthenticated(
+  ctx: RequestContext,
+  identity: Identity,
+  reason: string,
+): Promise<'done'> {
+  const request: LoginRequest = { returnUrl: externalUrl(ctx), routeHost: ctx.hostname, mode: 'cookie' };
+  const route = ctx.route ?? { authMode: 'auto' as const };
+  if (answerForUnauthenticated(ctx.req.headers, route) === 'redirect') {
+    await redirectToSignIn(ctx, identity, request);
+    return 'done';
+  }
+  throw new GatehouseError('ERR_UNAUTHENTICATED', reason, {
+    headers: { 'www-authenticate': 'Pomerium' },
+    loginUrl: loginUrl(ctx, identity, request),
+  });
+}
