@@ -216,9 +216,20 @@ describe('refresh', () => {
     );
     await expect(client.refresh('old-refresh')).resolves.toEqual({
       accessToken: 'new-access',
+      accessTokenIssuedAt: 1_700_000_000_000,
       accessTokenExpiresAt: 1_700_000_000_000 + 300_000,
       refreshToken: 'rotated',
     });
+  });
+
+  it('records when the tokens arrived, so the access token’s lifetime is known', async () => {
+    const { client, clock } = clientWith(
+      fakeIdp({ answer: () => json(200, { ...refreshed, expires_in: 5 }) }),
+    );
+    clock.advance(42_000);
+    const tokens = await client.refresh('old-refresh');
+    expect(tokens.accessTokenIssuedAt).toBe(clock.now());
+    expect(tokens.accessTokenExpiresAt).toBe(clock.now() + 5_000);
   });
 
   it('keeps the refresh token it used when the IdP does not rotate it', async () => {

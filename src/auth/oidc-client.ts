@@ -330,15 +330,22 @@ function groupsOf(claim: JsonValue | undefined): string[] {
   return claim.filter((group): group is string => typeof group === 'string');
 }
 
+/**
+ * The tokens of a token-endpoint response. The access token's issue time is when the response arrived:
+ * `expires_in` counts from then (RFC 6749 §5.1), and with both ends known the session service can tell a
+ * 5-minute token from a 1-hour one and refresh each in time.
+ */
 function tokensOf(response: TokenEndpointResponse & TokenEndpointResponseHelpers, clock: Clock): IdpTokens {
   const idTokenExpiry = response.claims()?.exp;
+  const receivedAt = clock.now();
   return {
     ...(response.id_token === undefined ? {} : { idToken: response.id_token }),
     ...(idTokenExpiry === undefined ? {} : { idTokenExpiresAt: idTokenExpiry * 1000 }),
     accessToken: response.access_token,
+    accessTokenIssuedAt: receivedAt,
     ...(response.expires_in === undefined
       ? {}
-      : { accessTokenExpiresAt: clock.now() + response.expires_in * 1000 }),
+      : { accessTokenExpiresAt: receivedAt + response.expires_in * 1000 }),
     ...(response.refresh_token === undefined ? {} : { refreshToken: response.refresh_token }),
   };
 }

@@ -23,6 +23,7 @@ const full: SessionRecord = {
     idToken: 'id.token.value',
     idTokenExpiresAt: 1_700_000_300_000,
     accessToken: 'access-token-value',
+    accessTokenIssuedAt: 1_700_000_000_000,
     accessTokenExpiresAt: 1_700_000_300_000,
     refreshToken: 'refresh-token-value',
     refreshTokenExpiresAt: 1_700_086_400_000,
@@ -50,6 +51,14 @@ describe('parseSessionRecord', () => {
     expect(parseSessionRecord(serializeSessionRecord(record))).toEqual(record);
   });
 
+  it('reads a record written before the access token’s issue time was kept', () => {
+    const older: SessionRecord = {
+      ...full,
+      tokens: { accessToken: 'access', accessTokenExpiresAt: 1_700_000_300_000, refreshToken: 'refresh' },
+    };
+    expect(parseSessionRecord(JSON.stringify(older))).toEqual(older);
+  });
+
   it('ignores fields it does not know, so replicas of another version can share the store', () => {
     expect(parseSessionRecord(stored({ addedLater: 1 }))).toEqual(full);
   });
@@ -67,6 +76,7 @@ describe('parseSessionRecord', () => {
     ['no tokens', stored({ tokens: undefined })],
     ['a numeric access token', stored({ tokens: { accessToken: 1 } })],
     ['an expiry as a date string', stored({ tokens: { accessTokenExpiresAt: '2026-01-01' } })],
+    ['an issue time as a date string', stored({ tokens: { accessTokenIssuedAt: '2026-01-01' } })],
     ['a negative time', stored({ createdAt: -1 })],
     ['a fractional time', stored({ expiresAt: 1.5 })],
     ['an expiry before creation', stored({ expiresAt: full.createdAt - 1 })],

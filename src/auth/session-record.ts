@@ -16,6 +16,11 @@ export interface IdpTokens {
   readonly idToken?: string;
   readonly idTokenExpiresAt?: number;
   readonly accessToken?: string;
+  /**
+   * When the access token arrived from the IdP, so its lifetime is known and refresh can start halfway
+   * through a short-lived one. Absent in records written before it was kept.
+   */
+  readonly accessTokenIssuedAt?: number;
   readonly accessTokenExpiresAt?: number;
   readonly refreshToken?: string;
   /** Only some IdPs say (Keycloak's `refresh_expires_in`). */
@@ -89,7 +94,7 @@ function readTokens(value: unknown): IdpTokens {
     ...optional(fields, ['idToken', 'accessToken', 'refreshToken'], requireString, 'tokens.'),
     ...optional(
       fields,
-      ['idTokenExpiresAt', 'accessTokenExpiresAt', 'refreshTokenExpiresAt'],
+      ['idTokenExpiresAt', 'accessTokenIssuedAt', 'accessTokenExpiresAt', 'refreshTokenExpiresAt'],
       requireTime,
       'tokens.',
     ),

@@ -12,6 +12,7 @@ import {
   type SessionRecord,
 } from './session-record.js';
 import {
+  accessTokenRefreshDueAt,
   createSessionService,
   type NewSession,
   type SessionService,
@@ -107,6 +108,7 @@ function createFakeIdp(clock: Clock, lifetimeMs = HOUR) {
     issued += 1;
     return {
       accessToken: `access-${issued}`,
+      accessTokenIssuedAt: clock.now(),
       accessTokenExpiresAt: clock.now() + lifetimeMs,
       refreshToken: `refresh-${issued}`,
     };
@@ -124,7 +126,11 @@ function deferred<T>(): { promise: Promise<T>; resolve(value: T): void; reject(e
   return { promise, resolve, reject };
 }
 
-function aliceSignedIn(clock: Clock, accessTokenLifetimeMs = HOUR): NewSession {
+/**
+ * Alice just signed in. Without `issuedAt` the tokens are those of a record written before the access
+ * token's issue time was kept.
+ */
+function aliceSignedIn(clock: Clock, accessTokenLifetimeMs = HOUR, issuedAt?: number): NewSession {
   return {
     userId: 'alice-sub',
     email: 'alice@example.com',
@@ -134,11 +140,43 @@ function aliceSignedIn(clock: Clock, accessTokenLifetimeMs = HOUR): NewSession {
       idToken: 'id-1',
       idTokenExpiresAt: clock.now() + HOUR,
       accessToken: 'access-1',
+      ...(issuedAt === undefined ? {} : { accessTokenIssuedAt: issuedAt }),
       accessTokenExpiresAt: clock.now() + accessTokenLifetimeMs,
       refreshToken: 'refresh-1',
     },
   };
 }
+
+describe('accessTokenRefreshDueAt', () => {
+  const issuedAt = 1_700_000_000_000;
+  const lifetime = (ms: number) => ({ accessTokenIssuedAt: issuedAt, accessTokenExpiresAt: issuedAt + ms });
+
+  it.each([
+    ['an hour-long token: refreshAheadMs before expiry', HOUR, HOUR - 60_000],
+    ['a 90-second token: halfway, later than refreshAheadMs before expiry', 90_000, 45_000],
+    ['a 5-second token: halfway, not at once', 5_000, 2_500],
+    ['a token exactly twice refreshAheadMs long: at both', 120_000, 60_000],
+    ['a token that expired as it arrived: at its expiry', 0, 0],
+  ])('refreshes %s', (_label, lifetimeMs, dueAfterMs) => {
+    expect(accessTokenRefreshDueAt(lifetime(lifetimeMs), 60_000)).toBe(issuedAt + dueAfterMs);
+  });
+
+  it('uses refreshAheadMs alone for a record without the issue time', () => {
+    expect(accessTokenRefreshDueAt({ accessTokenExpiresAt: issuedAt + 5_000 }, 60_000)).toBe(
+      issuedAt + 5_000 - 60_000,
+    );
+  });
+
+  it('never refreshes an access token without an expiry', () => {
+    expect(accessTokenRefreshDueAt({ accessToken: 'a', accessTokenIssuedAt: issuedAt }, 60_000)).toBe(
+      undefined,
+    );
+  });
+
+  it('honours refreshAheadMs: 0 (refresh only once expired)', () => {
+    expect(accessTokenRefreshDueAt(lifetime(HOUR), 0)).toBe(issuedAt + HOUR);
+  });
+});
 
 describe('SessionService', () => {
   const services: SessionService[] = [];
@@ -402,6 +440,45 @@ describe('SessionService', () => {
       expect(idp.received).toEqual([]);
       clock.advance(1000);
       await service.authenticate(token);
+      expect(idp.received).toEqual(['refresh-1']);
+    });
+
+    it('refreshes a 5-second access token halfway through, once, not on every request', async () => {
+      const { clock, start, storedRecord } = setUp();
+      const idp = createFakeIdp(clock, 5_000);
+      const service = await start({ refreshTokens: idp.refreshTokens, cacheTtlMs: 1 });
+      const created = await service.create(aliceSignedIn(clock, 5_000, clock.now()));
+      for (let elapsed = 0; elapsed < 2_500; elapsed += 500) {
+        await service.authenticate(created.token);
+        clock.advance(500);
+      }
+      expect(idp.received).toEqual([]);
+      // 2.5 s in: half the lifetime has passed.
+      for (let request = 0; request < 5; request += 1) {
+        await expect(service.authenticate(created.token)).resolves.toMatchObject({
+          record: { tokens: { accessToken: 'access-2' } },
+        });
+        clock.advance(400);
+      }
+      expect(idp.received).toEqual(['refresh-1']);
+      expect((await storedRecord(created.sessionId))?.tokens.accessTokenIssuedAt).toBe(clock.now() - 2_000);
+      // Half of the new token's life has passed.
+      clock.advance(500);
+      await service.authenticate(created.token);
+      expect(idp.received).toEqual(['refresh-1', 'refresh-2']);
+    });
+
+    it('refreshes an older record without the issue time by refreshAheadMs, then by the new token’s lifetime', async () => {
+      const { clock, start } = setUp();
+      const idp = createFakeIdp(clock, 5_000);
+      const service = await start({ refreshTokens: idp.refreshTokens, cacheTtlMs: 1 });
+      const created = await service.create(aliceSignedIn(clock, 5_000));
+      await service.authenticate(created.token);
+      expect(idp.received).toEqual(['refresh-1']);
+      for (let request = 0; request < 5; request += 1) {
+        clock.advance(400);
+        await service.authenticate(created.token);
+      }
       expect(idp.received).toEqual(['refresh-1']);
     });
 

@@ -54,8 +54,8 @@ export interface SessionServiceOptions {
    */
   readonly refreshTokens?: (refreshToken: string) => Promise<IdpTokens>;
   /**
-   * Refresh once the access token expires within this long; default 60 s. Must be shorter than the
-   * lifetime of the IdP's access tokens, or every request refreshes.
+   * Refresh once the access token expires within this long, or within half its lifetime when that is
+   * shorter (see `accessTokenRefreshDueAt`); default 60 s.
    */
   readonly refreshAheadMs?: number;
   /** How long a verified token's session is served from memory; default 3 s. */
@@ -96,6 +96,12 @@ const SETTINGS = {
   refreshLeaseTtlMs: { fallback: 10_000, minimum: 3 },
 } as const;
 type SettingName = keyof typeof SETTINGS;
+/**
+ * A token is refreshed at the latest once this share of its lifetime has passed, so a token that lives
+ * shorter than `refreshAheadMs` (an IdP issuing 5-minute or 5-second tokens) is not due the moment it
+ * arrives, which would refresh it on every request.
+ */
+const REFRESH_AT_LIFETIME_FRACTION = 0.5;
 /** How often a process without the lease looks for the other process's refreshed record. */
 const REFRESH_POLL_INTERVAL_MS = 100;
 const REVOCATION_CHANNEL = 'session-revocations';
@@ -112,6 +118,19 @@ const isSessionOver = (error: unknown): boolean =>
 
 const isAccessTokenValid = (record: SessionRecord, now: number): boolean =>
   record.tokens.accessTokenExpiresAt === undefined || now < record.tokens.accessTokenExpiresAt;
+
+/**
+ * When the access token becomes due for refresh (milliseconds since the epoch), or undefined when it does
+ * not expire: `refreshAheadMs` before its expiry, or halfway through its lifetime when that comes later.
+ * Records written before the issue time was kept have no lifetime to go by and use `refreshAheadMs`; the
+ * tokens their first refresh brings carry it.
+ */
+export function accessTokenRefreshDueAt(tokens: IdpTokens, refreshAheadMs: number): number | undefined {
+  const { accessTokenIssuedAt: issuedAt, accessTokenExpiresAt: expiresAt } = tokens;
+  if (expiresAt === undefined) return undefined;
+  const lifetimeMs = issuedAt === undefined ? Infinity : Math.max(0, expiresAt - issuedAt);
+  return expiresAt - Math.min(refreshAheadMs, lifetimeMs * REFRESH_AT_LIFETIME_FRACTION);
+}
 
 /** Subscribes to revocations before resolving, so no sign-out on another replica is missed once it has. */
 export async function createSessionService(options: SessionServiceOptions): Promise<SessionService> {
@@ -238,9 +257,9 @@ class StoreSessionService implements SessionService {
 
   /** The refresh token to use when the access token is about to expire and can be refreshed. */
   #refreshTokenDue(record: SessionRecord, now: number): string | undefined {
-    const { refreshToken, accessTokenExpiresAt } = record.tokens;
-    if (this.#refreshTokens === undefined || accessTokenExpiresAt === undefined) return undefined;
-    return accessTokenExpiresAt - now <= this.#refreshAheadMs ? refreshToken : undefined;
+    if (this.#refreshTokens === undefined) return undefined;
+    const dueAt = accessTokenRefreshDueAt(record.tokens, this.#refreshAheadMs);
+    return dueAt !== undefined && now >= dueAt ? record.tokens.refreshToken : undefined;
   }
 
   /** In-process single flight: every request for the session while a refresh runs waits for that one. */
@@ -323,8 +342,8 @@ class StoreSessionService implements SessionService {
     }
     if (this.#refreshTokenDue(refreshed, now) !== undefined) {
       this.#logger?.warn(
-        { sessionId, refreshAheadMs: this.#refreshAheadMs },
-        'the IdP issued an access token that expires within refreshAheadMs; every request will refresh it',
+        { sessionId, accessTokenExpiresAt: refreshed.tokens.accessTokenExpiresAt },
+        'the IdP issued an access token that is already due for refresh; every request will refresh it',
       );
     }
     return { id: sessionId, record: refreshed };
@@ -408,6 +427,7 @@ function mergeRefreshedTokens(previous: IdpTokens, refreshed: IdpTokens): IdpTok
     idToken: id.idToken,
     idTokenExpiresAt: id.idTokenExpiresAt,
     accessToken: refreshed.accessToken,
+    accessTokenIssuedAt: refreshed.accessTokenIssuedAt,
     accessTokenExpiresAt: refreshed.accessTokenExpiresAt,
     refreshToken: refresh.refreshToken,
     refreshTokenExpiresAt: refresh.refreshTokenExpiresAt,
