@@ -27,6 +27,7 @@ export function logAccess(logger: Logger, ctx: RequestContext, durationMs: numbe
       field('host', ctx.hostname) +
       field('path', ctx.path) +
       field('route', ctx.route?.route.name) +
+      field('user', userOf(ctx)) +
       `,"status":${status},"duration_ms":${Math.round(durationMs * 100) / 100},"bytes":${bytes}` +
       field('upstream', ctx.upstream?.origin) +
       field('client_ip', ctx.clientIp || req.socket.remoteAddress) +
@@ -34,16 +35,27 @@ export function logAccess(logger: Logger, ctx: RequestContext, durationMs: numbe
   );
 }
 
-/** Why a request failed, for operators: the internal message and code, with the cause's message. */
+/** Who the request was made as: the email, or the IdP's user id when there is none. */
+function userOf(ctx: RequestContext): string | undefined {
+  const record = ctx.session?.record;
+  return record?.email ?? record?.userId;
+}
+
+/**
+ * Why a request failed, for operators: the internal message and code, with the cause's message. A denial
+ * is logged at info, naming the user and route, because the client is told nothing more than 403.
+ */
 export function logFailure(logger: Logger, ctx: RequestContext, error: GatehouseError): void {
   const fields = {
     request_id: ctx.id,
     code: error.code,
     status: error.status,
     route: ctx.route?.route.name,
+    user: userOf(ctx),
     upstream: ctx.upstream?.origin,
     cause: error.cause instanceof Error ? error.cause.message : undefined,
   };
   if (error.status >= 500) logger.error(fields, error.message);
+  else if (error.code === 'ERR_ACCESS_DENIED') logger.info(fields, 'access denied by the route’s access rule');
   else logger.debug(fields, error.message);
 }

@@ -81,7 +81,19 @@ describe('browser sign-in', () => {
       headers: { accept: 'application/json' },
     });
     expect(denied.status).toBe(403);
-    expect(JSON.parse(denied.body)).toMatchObject({ code: 'ERR_ACCESS_DENIED' });
+    const requestId = denied.headers['x-request-id'];
+    expect(JSON.parse(denied.body)).toMatchObject({ code: 'ERR_ACCESS_DENIED', request_id: requestId });
+    // The client learns nothing more; the log says who was refused where, and the access line names them.
+    const lines = world.gatehouse.logs.filter((line) => line.request_id === requestId);
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        msg: 'access denied by the route’s access rule',
+        user: 'bob@contractor.example',
+      }),
+    );
+    expect(lines).toContainEqual(
+      expect.objectContaining({ msg: 'request', status: 403, user: 'bob@contractor.example' }),
+    );
   });
 
   it('reports the signed-in user at /.pomerium/user and 401 when nobody is', async () => {
