@@ -1,6 +1,7 @@
 /** What `gatehouse check-config` prints for a valid file: where it listens, how, and each route. */
 import { formatListenAddress, parseListenAddress } from './address.js';
 import type { GatehouseConfig, RouteConfig } from './schema.js';
+import { needsSignIn } from './validate-identity.js';
 
 function describePathMatch(route: RouteConfig): string {
   if (route.prefix !== undefined) return `${route.prefix} (prefix)`;
@@ -12,6 +13,10 @@ function describePathMatch(route: RouteConfig): string {
 function describeFlags(route: RouteConfig): string {
   const flags = [
     route.allow_public_unauthenticated_access && 'public',
+    route.allow_any_authenticated_user && 'anyone signed in',
+    route.allowed_users.length > 0 && `users ${route.allowed_users.join(', ')}`,
+    route.allowed_domains.length > 0 && `domains ${route.allowed_domains.join(', ')}`,
+    route.auth_mode !== 'auto' && `auth_mode ${route.auth_mode}`,
     route.allow_websockets && 'websockets',
     route.preserve_host_header && 'preserve host',
     route.host_rewrite !== undefined && `host ${route.host_rewrite}`,
@@ -33,5 +38,15 @@ export function summarizeConfig(config: GatehouseConfig): string {
     ? 'plain HTTP (insecure_server: TLS ends in front of Gatehouse)'
     : 'TLS';
   const routes = config.routes.length === 0 ? ['no routes'] : config.routes.map(describeRoute);
-  return [`listening on ${address} with ${transport}`, ...routes].join('\n');
+  return [`listening on ${address} with ${transport}`, ...describeSignIn(config), ...routes].join('\n');
+}
+
+/** One line on sign-in when some route needs it: the IdP, where sessions live, the cookie's reach. */
+function describeSignIn(config: GatehouseConfig): string[] {
+  if (!needsSignIn(config)) return [];
+  const issuer = config.idp_provider_url ?? config.idp_provider;
+  const cookie = config.cookie_domain === undefined ? 'host-only' : `Domain=${config.cookie_domain}`;
+  return [
+    `sign-in with ${issuer}; sessions in ${config.databroker_storage_type}; cookie ${config.cookie_name} (${cookie})`,
+  ];
 }

@@ -149,6 +149,31 @@ describe.concurrent('gatehouse check-config', () => {
   });
 });
 
+describe('gatehouse.example.yaml', () => {
+  const example = join(REPO_ROOT, 'gatehouse.example.yaml');
+  const secret = () => Buffer.alloc(32, 5).toString('base64');
+
+  it('is valid once the secrets come from the environment, and says how it signs users in', async () => {
+    const result = await runCli(['check-config', example], {
+      env: { IDP_CLIENT_SECRET: 'from-the-environment', SHARED_SECRET: secret(), COOKIE_SECRET: secret() },
+    });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('sign-in with https://accounts.example.com; sessions in redis');
+    expect(result.stdout).toContain('[domains example.com]');
+  });
+
+  it('holds no secret of its own: without the environment every missing secret is named', async () => {
+    const result = await runCli(['check-config', example]);
+    expect(result.code).toBe(1);
+    expect(problemLines(result.stderr)).toEqual([
+      expect.stringMatching(/^idp_client_secret: is required/),
+      expect.stringMatching(/^shared_secret: is required/),
+      expect.stringMatching(/^cookie_secret: is required/),
+    ]);
+  });
+});
+
 describe.concurrent('gatehouse command line', () => {
   it('prints the package.json version for --version', async () => {
     const result = await runCli(['--version']);
