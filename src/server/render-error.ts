@@ -11,6 +11,14 @@ const PUBLIC_MESSAGES: Readonly<Record<number, string>> = {
   504: 'The upstream service did not answer in time.',
 };
 
+/** 5xx answers that can say more than their status without revealing anything internal. */
+const PUBLIC_MESSAGES_BY_CODE: Partial<Readonly<Record<GatehouseError['code'], string>>> = {
+  ERR_STORE_UNAVAILABLE:
+    'Sessions are temporarily unavailable: the session store does not answer. Try again in a moment.',
+  ERR_IDP_UNAVAILABLE:
+    'Sign-in is temporarily unavailable: the identity provider does not answer. Try again in a moment.',
+};
+
 const TITLES: Readonly<Record<number, string>> = {
   400: 'Bad request',
   401: 'Sign-in required',
@@ -38,7 +46,9 @@ export function describeError(error: GatehouseError, requestId: string): ErrorBo
   return {
     error: error.code.replace(/^ERR_/, '').toLowerCase(),
     code: error.code,
-    message: error.expose ? error.message : (PUBLIC_MESSAGES[error.status] ?? 'The request failed.'),
+    message: error.expose
+      ? error.message
+      : (PUBLIC_MESSAGES_BY_CODE[error.code] ?? PUBLIC_MESSAGES[error.status] ?? 'The request failed.'),
     request_id: requestId,
     ...(error.loginUrl === undefined ? {} : { login_url: error.loginUrl }),
   };
