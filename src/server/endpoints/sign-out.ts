@@ -17,8 +17,13 @@ import { redirectTo, respond, respondJson } from './respond.js';
 import { identityOf } from './sign-in.js';
 
 const SIGN_OUT_PATH = '/.pomerium/sign_out';
+/**
+ * No `form-action`: browsers check it against every redirect a form submission follows (Chromium blocks
+ * them), and the sign-out POST redirects to the IdP's `end_session_endpoint` or `signout_redirect_url`, so
+ * `'self'` stopped sign-out in the browser (test/e2e/sign-in.test.ts). The page has no script to abuse it.
+ */
 const PAGE_SECURITY = {
-  'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
+  'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'",
 };
 const STYLE =
   'body{font:16px/1.5 system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;color:#222}';
