@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
+  buildClearCsrfCookie,
   buildClearSessionCookies,
+  buildCsrfCookie,
   buildSessionCookies,
   checkSessionCookieSettings,
   cookieDomainFor,
@@ -195,5 +197,77 @@ describe('checkSessionCookieSettings', () => {
     const problems = checkSessionCookieSettings({ ...defaultSessionCookieSettings, ...change });
     expect(problems).toHaveLength(1);
     expect(problems[0]).toContain(message);
+  });
+});
+
+describe('buildCsrfCookie', () => {
+  const CALLBACK = '/oauth2/callback';
+  const csrf = { name: '_pomerium_csrf_q7Jx0cWm', value: 'x3Tq_9-Zk1vB8nLp', maxAgeSeconds: 600 };
+
+  it('binds a sign-in to this browser: HttpOnly, Secure, SameSite=Lax, sent only to the callback', () => {
+    expect(buildCsrfCookie(csrf, true, CALLBACK)).toBe(
+      '_pomerium_csrf_q7Jx0cWm=x3Tq_9-Zk1vB8nLp; Max-Age=600; Path=/oauth2/callback; HttpOnly; Secure; SameSite=Lax',
+    );
+  });
+
+  it('leaves out Secure only when cookie_secure is off (development over http)', () => {
+    expect(attributes(buildCsrfCookie(csrf, false, CALLBACK))).toEqual([
+      '_pomerium_csrf_q7Jx0cWm=x3Tq_9-Zk1vB8nLp',
+      'Max-Age=600',
+      'Path=/oauth2/callback',
+      'HttpOnly',
+      'SameSite=Lax',
+    ]);
+  });
+
+  it('is host-only, whatever cookie_domain says', () => {
+    expect(buildCsrfCookie(csrf, true, CALLBACK)).not.toContain('Domain=');
+  });
+
+  it.each([
+    ['CR LF', 'abc\r\nSet-Cookie: admin=1'],
+    ['a semicolon', 'abc; Domain=evil.example'],
+    ['a space', 'abc def'],
+    ['a comma', 'abc,def'],
+    ['a quote', '"abc"'],
+    ['a backslash', 'abc\\def'],
+  ])('refuses a value with %s', (_label, value) => {
+    expect(() => buildCsrfCookie({ ...csrf, value }, true, CALLBACK)).toThrow(TypeError);
+  });
+
+  it('refuses a name or path that would add attributes', () => {
+    expect(() => buildCsrfCookie({ ...csrf, name: 'a; Domain=evil.example' }, true, CALLBACK)).toThrow(
+      TypeError,
+    );
+    expect(() => buildCsrfCookie(csrf, true, '/oauth2/callback; Domain=evil.example')).toThrow(TypeError);
+  });
+});
+
+describe('buildClearCsrfCookie', () => {
+  const CALLBACK = '/oauth2/callback';
+
+  it('removes the cookie at once, for browsers that read Max-Age and those that read Expires', () => {
+    expect(buildClearCsrfCookie('_pomerium_csrf_q7Jx0cWm', true, CALLBACK)).toBe(
+      '_pomerium_csrf_q7Jx0cWm=; Max-Age=0; Path=/oauth2/callback; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; Secure; SameSite=Lax',
+    );
+  });
+
+  it('matches the cookie it removes in name, path and Secure, so the browser replaces that one', () => {
+    for (const secure of [true, false]) {
+      const set = attributes(
+        buildCsrfCookie({ name: 'csrf', value: 'v', maxAgeSeconds: 600 }, secure, CALLBACK),
+      );
+      const cleared = attributes(buildClearCsrfCookie('csrf', secure, CALLBACK));
+      expect(cleared[0]).toBe('csrf=');
+      expect(cleared.includes('Secure')).toBe(secure);
+      const kept = (list: string[]) =>
+        list.filter((attribute) => /^(Path|HttpOnly|Secure|SameSite)/.test(attribute));
+      expect(kept(cleared)).toEqual(kept(set));
+    }
+  });
+
+  it('refuses a name or path that would add attributes', () => {
+    expect(() => buildClearCsrfCookie('a; Domain=evil.example', true, CALLBACK)).toThrow(TypeError);
+    expect(() => buildClearCsrfCookie('csrf', true, '/x\r\nSet-Cookie: a=1')).toThrow(TypeError);
   });
 });

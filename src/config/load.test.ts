@@ -15,8 +15,9 @@ const warningsOf = (result: ConfigResult) => result.warnings.map(formatProblem);
 const NOT_IMPLEMENTED = 'is a Pomerium setting Gatehouse does not implement: ';
 const NOT_YET = (feature: string) =>
   `is not available in this release yet (it comes with ${feature}); remove it`;
-const NEEDS_SIGN_IN =
-  'sign-in is not available in this release; set allow_public_unauthenticated_access: true to serve this route publicly';
+const LETS_NOBODY_IN =
+  'lets nobody in: set allow_any_authenticated_user, allowed_users or allowed_domains, or allow_public_unauthenticated_access: true to serve it publicly';
+const REQUIRED_FOR_SIGN_IN = 'is required: routes[0] is not public, so users sign in';
 const NEEDS_TLS =
   'TLS needs certificate_file and certificate_key_file, or set insecure_server: true behind a TLS terminator';
 
@@ -34,6 +35,13 @@ const expectedProblems: Record<string, readonly string[]> = {
   'unsupported-scheme.yaml': ['routes[0].to: scheme "ftp" is not supported; use http:// or https://'],
   'port-out-of-range.yaml': ['address: port "70000" is not a number between 0 and 65535'],
   'unreadable-file.yaml': ['certificate_file: cannot read tls/missing-cert.pem: no such file'],
+  'secret-file-and-key.yaml': [
+    'shared_secret_file: cannot be given together with shared_secret; give one of them',
+  ],
+  'unreadable-secret-file.yaml': [
+    'cookie_secret: is required: routes[0] is not public, so users sign in',
+    'cookie_secret_file: cannot read secrets/missing-cookie-secret: no such file',
+  ],
   'pomerium-only-key.yaml': [
     NEEDS_TLS,
     `autocert: ${NOT_IMPLEMENTED}Gatehouse does not obtain certificates; get them with cert-manager or certbot and set certificate_file and certificate_key_file`,
@@ -45,30 +53,20 @@ const expectedProblems: Record<string, readonly string[]> = {
     'routes[2]: has both prefix and regex; a route takes one path matcher',
     'routes[3].regex_rewrite_pattern: is not a valid regular expression: Unterminated group',
   ],
+  // Sign-in keys load now; what is still refused is named, next to what sign-in lacks.
   'pomerium-quickstart.yaml': [
-    `authenticate_service_url: ${NOT_YET('sign-in')}`,
-    `idp_provider: ${NOT_YET('sign-in')}`,
-    `idp_client_id: ${NOT_YET('sign-in')}`,
-    `idp_client_secret: ${NOT_YET('sign-in')}`,
-    `shared_secret: ${NOT_YET('sign-in')}`,
-    `cookie_secret: ${NOT_YET('sign-in')}`,
     `routes[0].pass_identity_headers: ${NOT_YET('identity headers')}`,
     `routes[0].policy: ${NOT_YET('access policies')}`,
-    `routes[0]: ${NEEDS_SIGN_IN}`,
+    `routes[0]: ${LETS_NOBODY_IN}`,
   ],
   'pomerium-autocert.yaml': [
     NEEDS_TLS,
+    `shared_secret: ${REQUIRED_FOR_SIGN_IN}`,
+    `cookie_secret: ${REQUIRED_FOR_SIGN_IN}`,
     expect.stringMatching(/^autocert: is a Pomerium setting Gatehouse does not implement: /),
     expect.stringMatching(/^autocert_use_staging: is a Pomerium setting Gatehouse does not implement: /),
     `services: ${NOT_IMPLEMENTED}Gatehouse runs as one service; remove it`,
     `http_redirect_address: ${NOT_IMPLEMENTED}redirect plain HTTP to HTTPS at your load balancer, or remove it`,
-    `authenticate_service_url: ${NOT_YET('sign-in')}`,
-    `idp_provider: ${NOT_YET('sign-in')}`,
-    `idp_provider_url: ${NOT_YET('sign-in')}`,
-    `idp_client_id: ${NOT_YET('sign-in')}`,
-    `idp_client_secret: ${NOT_YET('sign-in')}`,
-    `routes[0].allowed_domains: ${NOT_YET('access policies')}`,
-    `routes[0]: ${NEEDS_SIGN_IN}`,
   ],
   'pomerium-split-services.yaml': [
     `services: ${NOT_IMPLEMENTED}Gatehouse runs as one service; remove it`,
@@ -76,7 +74,6 @@ const expectedProblems: Record<string, readonly string[]> = {
     `grpc_insecure: ${NOT_IMPLEMENTED}Gatehouse has no gRPC services; remove it`,
     `databroker_service_url: ${NOT_IMPLEMENTED}Gatehouse runs as one service; remove it`,
     `authorize_service_url: ${NOT_IMPLEMENTED}Gatehouse runs as one service; remove it`,
-    `authenticate_service_url: ${NOT_YET('sign-in')}`,
     `tracing_provider: ${NOT_IMPLEMENTED}remove it`,
     `routes[0].tls_server_name: ${NOT_IMPLEMENTED}the TLS server name is the host of \`to\`; put that name in the to URL`,
     `routes[0].cors_allow_preflight: ${NOT_YET('CORS')}`,
@@ -126,6 +123,18 @@ describe('loadConfigFile: fixtures', () => {
     expect(result.warnings).toEqual([]);
   });
 
+  it('loads sign-in-secret-files.yaml, reading each secret file without its trailing newline', () => {
+    const result = load('sign-in-secret-files.yaml');
+    if (!result.ok) throw new Error(problemsOf(result).join('\n'));
+    expect(result.config).toMatchObject({
+      shared_secret: 'JHjtK0XSLLyQgcHTUM/39SiLWLwCrHwdsi4a4MkMvJk=',
+      cookie_secret: 'Mt/GpqasgMVRL4Wh3m9ctIXYzZ18K+pYcZhP4qsOgfo=',
+      idp_client_secret: 'client secret from a mounted file',
+      databroker_storage_connection_string: 'redis://127.0.0.1:6379/0',
+    });
+    expect(result.warnings).toEqual([]);
+  });
+
   it('loads valid-insecure.yaml', () => {
     expect(load('valid-insecure.yaml').ok).toBe(true);
   });
@@ -138,6 +147,7 @@ describe('loadConfigFile: fixtures', () => {
       'legacy-policy.yaml',
       'valid-tls.yaml',
       'valid-insecure.yaml',
+      'sign-in-secret-files.yaml',
     ]);
     expect(readdirSync(FIXTURES).filter((name) => name.endsWith('.yaml') && !covered.has(name))).toEqual([]);
   });
@@ -161,6 +171,25 @@ describe('loadConfigFile', () => {
     if (!result.ok) throw new Error(problemsOf(result).join('\n'));
     expect(result.config.address).toBe('127.0.0.1:0');
     expect(result.config.log_level).toBe('error');
+  });
+
+  it('lets SHARED_SECRET_FILE from the environment replace the shared_secret_file in the file', () => {
+    const directory = mkdtempSync(join(tmpdir(), 'gatehouse-load-'));
+    writeFileSync(join(directory, 'rotated'), 'hkYnVJ20n+brlyT7Y07R8jA0SW1HWkBAs+ymz25G3bw=\n');
+    const result = loadConfigFile(fixture('sign-in-secret-files.yaml'), {
+      SHARED_SECRET_FILE: join(directory, 'rotated'),
+    });
+    if (!result.ok) throw new Error(problemsOf(result).join('\n'));
+    expect(result.config.shared_secret).toBe('hkYnVJ20n+brlyT7Y07R8jA0SW1HWkBAs+ymz25G3bw=');
+  });
+
+  it('names the variable when a secret file it gives cannot be read', () => {
+    expect(
+      problemsOf(loadConfigFile(fixture('sign-in-secret-files.yaml'), { IDP_CLIENT_SECRET_FILE: 'nowhere' })),
+    ).toEqual([
+      'idp_client_secret: is required: routes[0] is not public, so users sign in',
+      'idp_client_secret_file: cannot read nowhere: no such file (set by IDP_CLIENT_SECRET_FILE)',
+    ]);
   });
 
   it('resolves a relative CERTIFICATE_FILE from the environment against the config directory', () => {

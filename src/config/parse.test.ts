@@ -154,6 +154,12 @@ describe('parseConfig: keys the schema does not know', () => {
     ]);
   });
 
+  it('refuses IdP directory settings, since groups come from the IdP at sign-in', () => {
+    expect(problemsOf(parse(`idp_service_account: e30=\n${INSECURE}`))).toEqual([
+      "idp_service_account: is a Pomerium setting Gatehouse does not implement: Gatehouse reads users and groups from the IdP's ID token and UserInfo at sign-in; remove it",
+    ]);
+  });
+
   it('reports unknown keys next to other problems', () => {
     const result = parse(`autocert: true\nwhatever: 1\n${INSECURE}\nlog_level: 7\n`);
     expect(problemsOf(result)).toEqual([
@@ -388,6 +394,7 @@ routes:
   - from: https://a.gatehouse.test
     to: http://a
     prefix: a
+    allow_public_unauthenticated_access: true
   - from: https://b.gatehouse.test
     to: http//b
     allow_public_unauthenticated_access: true
@@ -396,9 +403,77 @@ log_level: nope
     );
     expect(problems).toEqual([
       'routes[0].prefix: must start with "/", like /a',
-      'routes[0]: sign-in is not available in this release; set allow_public_unauthenticated_access: true to serve this route publicly',
       'routes[1].to: "http//b" is not a valid URL',
       'log_level: must be one of debug, info, warn, error, not "nope"',
+    ]);
+  });
+});
+
+describe('parseConfig: secrets in files', () => {
+  const SHARED = 'JHjtK0XSLLyQgcHTUM/39SiLWLwCrHwdsi4a4MkMvJk=';
+  const COOKIE = 'Mt/GpqasgMVRL4Wh3m9ctIXYzZ18K+pYcZhP4qsOgfo=';
+  const signIn = (secrets: string) => `
+insecure_server: true
+idp_provider_url: https://login.example.com
+idp_client_id: gatehouse
+${secrets}
+routes:
+  - from: https://app.gatehouse.test
+    to: http://app:3000
+    allow_any_authenticated_user: true
+`;
+  const inline = { shared_secret: SHARED, cookie_secret: COOKIE, idp_client_secret: 'client-secret' };
+  const secretKeys = Object.keys(inline) as (keyof typeof inline)[];
+  /** The three secrets inline, except `fileKey`'s, which is read from `/run/secrets/<key>`. */
+  const withFile = (key: keyof typeof inline, extra = '') =>
+    signIn(
+      secretKeys
+        .map((name) => (name === key ? `${name}_file: /run/secrets/${name}` : `${name}: ${inline[name]}`))
+        .join('\n') + extra,
+    );
+
+  it.each(secretKeys)('reads %s_file, without the newline the file ends in', (key) => {
+    const config = configOf(parse(withFile(key), { files: { [`/run/secrets/${key}`]: `${inline[key]}\n` } }));
+    expect(config[key]).toBe(inline[key]);
+  });
+
+  it('takes a secret file as text, keeping what is inside the line', () => {
+    const config = configOf(
+      parse(withFile('idp_client_secret'), {
+        files: { '/run/secrets/idp_client_secret': '  two words \r\n' },
+      }),
+    );
+    expect(config.idp_client_secret).toBe('two words');
+  });
+
+  it.each(secretKeys)('refuses %s given both inline and as a file', (key) => {
+    expect(
+      problemsOf(
+        parse(withFile(key, `\n${key}: ${inline[key]}`), {
+          files: { [`/run/secrets/${key}`]: inline[key] },
+        }),
+      ),
+    ).toEqual([`${key}_file: cannot be given together with ${key}; give one of them`]);
+  });
+
+  it.each(secretKeys)('names %s_file and the file when it cannot be read', (key) => {
+    expect(problemsOf(parse(withFile(key)))).toEqual([
+      `${key}: is required: routes[0] is not public, so users sign in`,
+      `${key}_file: cannot read /run/secrets/${key}: no such file`,
+    ]);
+  });
+
+  it('refuses an empty secret file rather than signing with an empty key', () => {
+    expect(
+      problemsOf(parse(withFile('shared_secret'), { files: { '/run/secrets/shared_secret': '\n' } })),
+    ).toContain('shared_secret_file: /run/secrets/shared_secret is empty');
+  });
+
+  it('checks a secret read from a file like one written inline', () => {
+    expect(
+      problemsOf(parse(withFile('cookie_secret'), { files: { '/run/secrets/cookie_secret': 'c2hvcnQ=\n' } })),
+    ).toEqual([
+      'cookie_secret: must decode to exactly 32 bytes, not 5; generate one with `head -c32 /dev/urandom | base64`',
     ]);
   });
 });

@@ -146,9 +146,11 @@ function validateSchema(draft: Mapping): SchemaResult {
       removeKey(draft, issue.path, key);
     }
   }
-  if (problems.length > 0) return { problems, warnings };
+  // Parsed again even beside refused keys, so the sign-in checks still run and every problem is reported
+  // at once; a config with problems is never returned to the caller.
   const second = configSchema.safeParse(draft, { error: describeIssue });
   if (second.success) return { config: second.data, problems, warnings };
+  if (problems.length > 0) return { problems, warnings };
   return { problems: second.error.issues.flatMap(problemsOfIssue), warnings };
 }
 

@@ -48,29 +48,16 @@ describe('classifyUnknownKey', () => {
   });
 
   it.each([
-    ['authenticate_service_url', 'server'],
-    ['idp_client_secret', 'server'],
-    ['shared_secret', 'server'],
-    ['previous_shared_secrets', 'server'],
-    ['cookie_domain', 'server'],
     ['signing_key', 'server'],
-    ['databroker_storage_type', 'server'],
-    ['databroker_storage_connection_string', 'server'],
-    ['programmatic_redirect_domain_whitelist', 'server'],
-    ['signout_redirect_url', 'server'],
     ['pass_identity_headers', 'server'],
     ['jwt_claims_headers', 'server'],
     ['metrics_address', 'server'],
-    ['allow_any_authenticated_user', 'route'],
-    ['allowed_users', 'route'],
-    ['allowed_domains', 'route'],
     ['allowed_idp_claims', 'route'],
     ['policy', 'route'],
     ['policy_file', 'route'],
     ['cors_allow_preflight', 'route'],
     ['cors', 'route'],
     ['dynamic_upstream', 'route'],
-    ['auth_mode', 'route'],
     ['pass_identity_headers', 'route'],
     ['jwt_claims_headers', 'route'],
   ] as const)('refuses %s (%s) as not available yet', (key, scope) => {
@@ -78,6 +65,24 @@ describe('classifyUnknownKey', () => {
     expect(verdict.severity).toBe('error');
     expect(verdict.message).toMatch(/^is not available in this release yet \(it comes with .+\); remove it$/);
   });
+
+  it('names the feature a key comes with', () => {
+    expect(classifyUnknownKey('policy', 'route').message).toContain('(it comes with access policies)');
+    expect(classifyUnknownKey('pass_identity_headers', 'route').message).toContain(
+      '(it comes with identity headers)',
+    );
+  });
+
+  it.each(['idp_service_account', 'idp_refresh_directory_timeout', 'idp_refresh_directory_interval'])(
+    'refuses the IdP directory setting %s: groups come from the IdP at sign-in',
+    (key) => {
+      expect(classifyUnknownKey(key, 'server')).toEqual({
+        severity: 'error',
+        message:
+          "is a Pomerium setting Gatehouse does not implement: Gatehouse reads users and groups from the IdP's ID token and UserInfo at sign-in; remove it",
+      });
+    },
+  );
 
   it('warns about anything else, and about known keys in the wrong place', () => {
     const ignored = { severity: 'warning', message: 'unknown key, ignored' };

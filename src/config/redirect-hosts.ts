@@ -10,8 +10,11 @@
 export const AMBIGUOUS_URL_CHARACTER = /[\p{Cc}\p{Cf}\s\\]/u;
 /** A canonical IPv4 literal as WHATWG URL writes every IPv4 form (`127.1`, `0x7f.1`, `2130706433`). */
 const IPV4_LOOPBACK = /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
-/** Characters that would make an allowlist entry more than a host: a path, query, fragment, user or escape. */
-const NOT_IN_HOST = /[/?#@%]/;
+/**
+ * Characters that would make an allowlist entry more than a host: a path, query, fragment, user or escape,
+ * or a wildcard anywhere but the leading `*.` (WHATWG URL accepts `*` in a host; host patterns do not).
+ */
+const NOT_IN_HOST = /[/?#@%*]/;
 
 /**
  * An allowlist entry written the way WHATWG URL writes a URL's host, so both sides compare in one form;

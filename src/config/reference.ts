@@ -80,9 +80,11 @@ export function renderConfigReference(): string {
 <!-- Generated from src/config/schema.ts by \`gatehouse config-reference\`; do not edit by hand. -->
 
 A YAML file (\`gatehouse --config FILE\`). Every top-level key can be overridden by an environment variable
-of the same name in upper case, which wins over the file. \`certificate\`, \`certificate_key\` and a route's
-\`tls_custom_ca\` can also be read from a file named by \`<key>_file\` (or \`<KEY>_FILE\` in the
-environment). Durations are written like \`30s\`, \`1m30s\`, \`500ms\`; a bare number is seconds.
+of the same name in upper case, which wins over the file. \`certificate\`, \`certificate_key\`,
+\`idp_client_secret\`, \`shared_secret\`, \`cookie_secret\`, \`databroker_storage_connection_string\` and a
+route's \`tls_custom_ca\` can also be read from a file named by \`<key>_file\` (or \`<KEY>_FILE\` in the
+environment); a secret is read from its file without the newline it ends in. Durations are written like
+\`30s\`, \`1m30s\`, \`500ms\`; a bare number is seconds.
 
 ## Top-level keys
 

@@ -112,15 +112,11 @@ describe('validateRoutes', () => {
     expect(problemsFor(route({ preserve_host_header: false, host_rewrite: 'internal' }))).toEqual([]);
   });
 
-  it('refuses a route that would need sign-in', () => {
-    const signIn =
-      'sign-in is not available in this release; set allow_public_unauthenticated_access: true to serve this route publicly';
-    expect(problemsFor(route({ allow_public_unauthenticated_access: undefined }))).toEqual([
-      `routes[0]: ${signIn}`,
-    ]);
-    expect(problemsFor(route({ allow_public_unauthenticated_access: false }))).toEqual([
-      `routes[0]: ${signIn}`,
-    ]);
+  it('accepts a route that needs sign-in, leaving who may enter to validate-identity', () => {
+    expect(problemsFor(route({ allow_public_unauthenticated_access: undefined }))).toEqual([]);
+    expect(
+      problemsFor(route({ allow_public_unauthenticated_access: false, allowed_users: ['a@example.com'] })),
+    ).toEqual([]);
   });
 
   it('leaves values of the wrong type to the schema', () => {
