@@ -84,6 +84,16 @@ describe('classifyUnknownKey', () => {
     },
   );
 
+  it.each([
+    'databroker_storage_tls_skip_verify',
+    'databroker_storage_cert_file',
+    'databroker_storage_ca_file',
+  ])('refuses the Redis TLS setting %s rather than ignoring it: TLS comes from a rediss:// URL', (key) => {
+    const verdict = classifyUnknownKey(key, 'server');
+    expect(verdict.severity).toBe('error');
+    expect(verdict.message).toContain('use rediss://');
+  });
+
   it('warns about anything else, and about known keys in the wrong place', () => {
     const ignored = { severity: 'warning', message: 'unknown key, ignored' };
     expect(classifyUnknownKey('favourite_colour', 'server')).toEqual(ignored);

@@ -93,6 +93,13 @@ const rules: readonly KeyRule[] = [
   },
   { key: 'enable_google_cloud_serverless_authentication', scopes: ROUTE, insteadOf: 'remove it' },
   {
+    key: 'databroker_storage_*',
+    scopes: SERVER,
+    insteadOf:
+      'Redis TLS is set in databroker_storage_connection_string: use rediss:// (CA and client certificates ' +
+      'are not configurable yet)',
+  },
+  {
     key: 'idp_*',
     scopes: SERVER,
     insteadOf: "Gatehouse reads users and groups from the IdP's ID token and UserInfo at sign-in; remove it",
