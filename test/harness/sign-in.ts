@@ -142,3 +142,110 @@ export async function signedInJar(start: URL, user: string, idp: DevIdp): Promis
   }
   return jar;
 }
+
+/** Whether `url` is served by this world's Gatehouse (any test host on its port) or by its IdP. */
+function isInsideWorld(url: URL, world: Pick<SignInWorld, 'idp' | 'port'>): boolean {
+  if (url.origin === new URL(world.idp.issuer).origin) return true;
+  return url.protocol === 'http:' && url.port === String(world.port);
+}
+
+/** Where a navigation left Gatehouse and the IdP: the first redirect elsewhere, not requested. */
+export interface Departure {
+  readonly left: URL;
+  readonly trail: readonly URL[];
+}
+
+/**
+ * {@link navigate}, stopping at the first redirect that leaves Gatehouse and the IdP (a CLI's loopback
+ * listener, a sign-out page elsewhere) instead of requesting it. Throws when the navigation ends inside.
+ */
+export async function navigateUntilLeaving(
+  start: URL,
+  jar: CookieJar,
+  user: string,
+  world: Pick<SignInWorld, 'idp' | 'port'>,
+): Promise<Departure> {
+  const trail: URL[] = [];
+  let url = start;
+  for (let step = 0; step < MAX_REDIRECTS; step += 1) {
+    if (!isInsideWorld(url, world)) return { left: url, trail };
+    trail.push(url);
+    if (url.origin === new URL(world.idp.issuer).origin) {
+      url = await signInWithoutBrowser(url, user, jar);
+      continue;
+    }
+    const answer = await requestWithCookies(url, jar, { headers: NAVIGATION });
+    const location = answer.headers.location;
+    if (answer.status < 300 || answer.status > 399 || location === undefined) {
+      throw new Error(`the navigation ended inside, at ${url.href} with ${answer.status}`);
+    }
+    url = new URL(location, url);
+  }
+  throw new Error(
+    `more than ${MAX_REDIRECTS} redirects: ${trail.map((visited) => visited.href).join(' → ')}`,
+  );
+}
+
+/**
+ * Navigates to `start` and follows Gatehouse's redirects up to the IdP's authorization request, without
+ * going there: a sign-in begun (its CSRF cookie in the jar) but not completed, as in a tab left open.
+ */
+export async function beginSignIn(
+  start: URL,
+  jar: CookieJar,
+  world: Pick<SignInWorld, 'idp' | 'port'>,
+): Promise<URL> {
+  const issuer = new URL(world.idp.issuer).origin;
+  let url = start;
+  for (let step = 0; step < MAX_REDIRECTS; step += 1) {
+    if (url.origin === issuer) return url;
+    const answer = await requestWithCookies(url, jar, { headers: NAVIGATION });
+    const location = answer.headers.location;
+    if (answer.status < 300 || answer.status > 399 || location === undefined) {
+      throw new Error(`no sign-in began: ${url.href} answered ${answer.status}`);
+    }
+    url = new URL(location, url);
+  }
+  throw new Error(`more than ${MAX_REDIRECTS} redirects before the IdP`);
+}
+
+/**
+ * Presses Cancel on the development IdP's sign-in page: returns the redirect back to the relying party,
+ * which carries `error=access_denied` and the authorization request's `state` (OpenID Connect Core
+ * §3.1.2.6).
+ */
+export async function cancelSignInWithoutBrowser(authorizationUrl: URL, jar: CookieJar): Promise<URL> {
+  let url = authorizationUrl;
+  let answer = await requestWithCookies(url, jar);
+  for (let step = 0; step < MAX_REDIRECTS; step += 1) {
+    const location = answer.headers.location;
+    if (answer.status >= 300 && answer.status <= 399 && location !== undefined) {
+      const next = new URL(location, url);
+      if (next.origin !== authorizationUrl.origin) return next;
+      url = next;
+      answer = await requestWithCookies(url, jar);
+      continue;
+    }
+    const cancel = /<form method="post" action="([^"]+\/abort)"/.exec(answer.body)?.[1];
+    if (cancel === undefined) throw new Error(`no Cancel button at ${url.href} (${answer.status})`);
+    url = new URL(cancel, url);
+    answer = await requestWithCookies(url, jar, { method: 'POST', form: new URLSearchParams() });
+  }
+  throw new Error(`cancelling did not leave the IdP within ${MAX_REDIRECTS} steps`);
+}
+
+/** The `ERR_*` code of one of Gatehouse's error answers, JSON or HTML; undefined when there is none. */
+export function errorCodeOf(answer: HttpAnswer): string | undefined {
+  if (answer.headers['content-type']?.startsWith('application/json') === true) {
+    const body = JSON.parse(answer.body) as { code?: unknown };
+    return typeof body.code === 'string' ? body.code : undefined;
+  }
+  return /\b(ERR_[A-Z_]+)\b/.exec(answer.body)?.[1];
+}
+
+/** The values of the session cookies (`name=value`, value not empty) a response sets. */
+export function sessionCookiesSet(answer: HttpAnswer, name = '_pomerium'): string[] {
+  return (answer.headers['set-cookie'] ?? [])
+    .map((header) => header.split(';')[0] ?? '')
+    .filter((pair) => pair.startsWith(`${name}=`) && pair.length > name.length + 1);
+}

@@ -130,17 +130,21 @@ async function finishSignIn(
     redirectTo(ctx, returnUrl.href, [clearCsrf, ...cookies]);
     return;
   }
-  // Another apex: only the route host can set its cookie, so it gets a single-use code to redeem.
+  // Another apex: only the route host can set its cookie, so it gets a single-use code to redeem. The
+  // code is bound to the host with its port, so presenting it on another port fails before it is used up.
   const code = await identity.handoffs.issueHandoff(
     { sessionToken: created.token, returnUrl: returnUrl.href },
-    pending.routeHost,
+    returnUrl.host,
   );
   redirectTo(ctx, `${returnUrl.origin}${HANDOFF_PATH}?code=${encodeURIComponent(code)}`, [clearCsrf]);
 }
 
 async function handoff(ctx: RequestContext): Promise<void> {
   const identity = identityOf(ctx);
-  const payload = await identity.handoffs.redeemHandoff(queryOf(ctx).get('code') ?? undefined, ctx.hostname);
+  const payload = await identity.handoffs.redeemHandoff(
+    queryOf(ctx).get('code') ?? undefined,
+    new URL(externalOrigin(ctx)).host,
+  );
   const returnUrl = checkReturnUrl(payload.returnUrl, { origin: externalOrigin(ctx) });
   if (!returnUrl.ok)
     throw new GatehouseError('ERR_HANDOFF_INVALID', 'This sign-in link is for another address.');
@@ -165,7 +169,10 @@ function returnUrlOf(ctx: RequestContext): URL {
   const asked = queryOf(ctx).get('pomerium_redirect_uri');
   if (asked === null) return new URL(`${externalOrigin(ctx)}/`);
   if (!URL.canParse(asked)) throw redirectInvalid('is not an absolute URL');
-  const checked = checkReturnUrl(asked, { origin: new URL(asked).origin });
+  // checkReturnUrl takes an http(s) origin; `javascript:` and `data:` have none (their origin is "null").
+  const { protocol, origin } = new URL(asked);
+  if (protocol !== 'http:' && protocol !== 'https:') throw redirectInvalid('is not an http or https URL');
+  const checked = checkReturnUrl(asked, { origin });
   if (!checked.ok) throw redirectInvalid(checked.message);
   const url = checked.value;
   const port = url.port === '' ? undefined : Number(url.port);
