@@ -5,8 +5,14 @@
  * that follows redirects the way a browser navigating would.
  */
 import { startDevIdp, type DevIdp } from '../../src/demo/dev-idp.js';
+import { decodeCheckedSecret, deriveAuthKeys } from '../../src/auth/secrets.js';
+import { openSessionRecord, type SessionRecord } from '../../src/auth/session-record.js';
+import { verifySessionToken } from '../../src/auth/session-token.js';
+import { systemClock } from '../../src/shared/clock.js';
+import { createStore } from '../../src/store/create-store.js';
 import { startGatehouse, type TestGatehouse } from './gatehouse.js';
 import { CookieJar, requestWithCookies, signInWithoutBrowser, type HttpAnswer } from './idp.js';
+import { SHARED_REDIS_URL } from './redis.js';
 import { startUpstream, unusedPort, type TestUpstream, type UpstreamHandler } from './upstream.js';
 
 export const CLIENT_ID = 'gatehouse';
@@ -248,4 +254,50 @@ export function sessionCookiesSet(answer: HttpAnswer, name = '_pomerium'): strin
   return (answer.headers['set-cookie'] ?? [])
     .map((header) => header.split(';')[0] ?? '')
     .filter((pair) => pair.startsWith(`${name}=`) && pair.length > name.length + 1);
+}
+
+/** Config lines for the Redis session store under `keyPrefix` (a prefix from `uniqueKeyPrefix()`). */
+export function redisStoreConfig(keyPrefix: string, connectionString = SHARED_REDIS_URL): string {
+  return `databroker_storage_type: redis
+databroker_storage_connection_string: ${connectionString}
+databroker_storage_key_prefix: ${JSON.stringify(keyPrefix)}
+`;
+}
+
+/** What a test can see of the sessions Gatehouse keeps in Redis, decrypted with the test secrets. */
+export interface StoredSessions {
+  /** The stored record of the session a token names; undefined once it is gone. */
+  recordOf(token: string): Promise<SessionRecord | undefined>;
+  /** Deletes the record behind Gatehouse's back: no revocation is announced. */
+  deleteQuietly(token: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Opens the Redis store Gatehouse was configured with by `redisStoreConfig(keyPrefix, connectionString)`. */
+export async function openStoredSessions(
+  keyPrefix: string,
+  connectionString = SHARED_REDIS_URL,
+): Promise<StoredSessions> {
+  const store = await createStore({ type: 'redis', connectionString, keyPrefix, clock: systemClock });
+  const keys = deriveAuthKeys({
+    sharedSecret: decodeCheckedSecret(SHARED_SECRET),
+    previousSharedSecrets: [],
+    cookieSecret: decodeCheckedSecret(COOKIE_SECRET),
+  });
+  // The session service's key layout (session-service.ts): `session:<id>`.
+  const keyOf = async (token: string) =>
+    `session:${(await verifySessionToken(token, keys.sessionToken, Date.now())).sessionId}`;
+  return {
+    recordOf: async (token) => {
+      const key = await keyOf(token);
+      const sealed = await store.get(key);
+      return sealed === undefined
+        ? undefined
+        : openSessionRecord(sealed, keys.sessionRecord, key.slice('session:'.length));
+    },
+    deleteQuietly: async (token) => {
+      await store.delete(await keyOf(token));
+    },
+    close: () => store.close(),
+  };
 }
