@@ -5,11 +5,12 @@
  * the process.
  */
 import { HandoffCodes } from '../auth/handoff-code.js';
-import { LoginTransactions } from '../auth/login-transaction.js';
+import { LOGIN_TRANSACTION_TTL_MS, LoginTransactions } from '../auth/login-transaction.js';
 import { createOidcClient, type OidcClient } from '../auth/oidc-client.js';
 import { compileProgrammaticRedirectCheck } from '../auth/redirect-allowlist.js';
 import { decodeCheckedSecret, deriveAuthKeys, type AuthKeys } from '../auth/secrets.js';
 import { createSessionService, type SessionService } from '../auth/session-service.js';
+import { SignInBudget } from '../auth/sign-in-budget.js';
 import { sessionCookieSettingsOf, type SessionCookieSettings } from '../config/cookie-settings.js';
 import { resolveIdpIssuer } from '../config/idp-providers.js';
 import type { GatehouseConfig } from '../config/schema.js';
@@ -22,11 +23,19 @@ import type { KvStore } from '../store/kv-store.js';
 /** Where the IdP sends the browser back (registered at the IdP as `<host>/oauth2/callback`). */
 export const CALLBACK_PATH = '/oauth2/callback';
 
+/**
+ * Sign-ins one process may begin per login-transaction lifetime (ten minutes): far above what people
+ * signing in need (83 a second, sustained), far below what would exhaust memory (~25 MB of transactions).
+ */
+const SIGN_INS_PER_TRANSACTION_TTL = 50_000;
+
 export interface Identity {
   readonly cookie: SessionCookieSettings;
   readonly keys: AuthKeys;
   readonly sessions: SessionService;
   readonly logins: LoginTransactions;
+  /** Refuses new sign-ins once this process has begun too many that are still pending. */
+  readonly signInBudget: SignInBudget;
   readonly handoffs: HandoffCodes;
   readonly oidc: OidcClient;
   readonly clock: Clock;
@@ -89,6 +98,7 @@ export async function buildIdentity(config: GatehouseConfig, deps: IdentityDeps)
     keys,
     sessions,
     logins: new LoginTransactions({ store, keys, cookieName: config.cookie_name }),
+    signInBudget: new SignInBudget(SIGN_INS_PER_TRANSACTION_TTL, LOGIN_TRANSACTION_TTL_MS, clock),
     handoffs: new HandoffCodes({ store, keys }),
     oidc,
     clock,

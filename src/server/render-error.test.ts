@@ -13,6 +13,10 @@ describe('describeError', () => {
     const idp = new GatehouseError('ERR_IDP_UNAVAILABLE', 'fetch failed for https://idp.internal');
     expect(describeError(store, 'id-2').message).toMatch(/^Sessions are temporarily unavailable/);
     expect(describeError(idp, 'id-3').message).toMatch(/^Sign-in is temporarily unavailable/);
+    const busy = new GatehouseError('ERR_TOO_MANY_SIGN_INS', 'the sign-in budget of this process is spent');
+    expect(describeError(busy, 'id-6').message).toBe(
+      'Too many sign-ins are in progress. Try again in a minute.',
+    );
     expect(JSON.stringify([describeError(store, 'x'), describeError(idp, 'y')])).not.toMatch(
       /hunter2|10\.0\.0|internal/,
     );

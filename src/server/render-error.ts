@@ -17,6 +17,7 @@ const PUBLIC_MESSAGES_BY_CODE: Partial<Readonly<Record<GatehouseError['code'], s
     'Sessions are temporarily unavailable: the session store does not answer. Try again in a moment.',
   ERR_IDP_UNAVAILABLE:
     'Sign-in is temporarily unavailable: the identity provider does not answer. Try again in a moment.',
+  ERR_TOO_MANY_SIGN_INS: 'Too many sign-ins are in progress. Try again in a minute.',
 };
 
 const TITLES: Readonly<Record<number, string>> = {

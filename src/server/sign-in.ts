@@ -78,6 +78,11 @@ export async function redirectToIdp(
   identity: Identity,
   request: LoginRequest,
 ): Promise<void> {
+  if (!identity.signInBudget.take()) {
+    throw new GatehouseError('ERR_TOO_MANY_SIGN_INS', 'the sign-in budget of this process is spent', {
+      headers: { 'retry-after': '60' },
+    });
+  }
   const begun = await identity.logins.beginLogin(request);
   const authorization = await identity.oidc.authorizationUrl({
     state: begun.state,
