@@ -56,6 +56,7 @@ export function logFailure(logger: Logger, ctx: RequestContext, error: Gatehouse
     cause: error.cause instanceof Error ? error.cause.message : undefined,
   };
   if (error.status >= 500) logger.error(fields, error.message);
-  else if (error.code === 'ERR_ACCESS_DENIED') logger.info(fields, 'access denied by the route’s access rule');
+  else if (error.code === 'ERR_ACCESS_DENIED')
+    logger.info(fields, 'access denied by the route’s access rule');
   else logger.debug(fields, error.message);
 }
