@@ -137,7 +137,10 @@ export const TARGET_LABELS = {
   bare: 'bare http-proxy (README script)',
   keepAlive: 'keep-alive-tuned http-proxy',
   gatehouse: 'Gatehouse',
+  signedIn: 'Gatehouse, signed-in route (header token)',
 };
+/** The `gatehouse` row's label when the signed-in route is measured too: the two rows are one process. */
+const PUBLIC_ROUTE_LABEL = 'Gatehouse, public route';
 
 /**
  * The order in which round `round` (counted from 0) measures the proxies: the first round's order
@@ -150,6 +153,17 @@ export function proxyOrder(round) {
   return [...PROXIES.slice(shift), ...PROXIES.slice(0, shift)];
 }
 
+/**
+ * Every target round `round` measures after the direct upstream: the proxies in `proxyOrder`, with
+ * Gatehouse's signed-in route measured right next to its public route (same process), after it in even
+ * rounds and before it in odd ones. Over six rounds the pair takes each of the three positions once in
+ * each of its two orders, and the signed-in/public ratio compares runs seconds apart.
+ */
+export function measurementOrder(round) {
+  const pair = round % 2 === 0 ? ['gatehouse', 'signedIn'] : ['signedIn', 'gatehouse'];
+  return proxyOrder(round).flatMap((proxy) => (proxy === 'gatehouse' ? pair : [proxy]));
+}
+
 const integer = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
 const formatMs = (ms) => `${ms.toFixed(2)} ms`;
 const formatRatio = (ratio) => `${ratio.toFixed(2)}×`;
@@ -160,11 +174,15 @@ const TARGETS = ['direct', ...PROXIES];
 
 /**
  * The Markdown of the "Latest figures" section body. `runs` holds, for each of `direct`, `bare`,
- * `keepAlive` and `gatehouse`, one run per round in round order; `setup` is Markdown saying how they were
- * run; `steal` lists the CPUs' steal shares over the measurements.
+ * `keepAlive` and `gatehouse` (and `signedIn` when Gatehouse's signed-in route was measured), one run per
+ * round in round order; `setup` is Markdown saying how they were run; `steal` lists the CPUs' steal
+ * shares over the measurements.
  */
 export function renderFigures({ date, machine, setup, runs, steal, minimumRatioOverBare }) {
-  const summaries = new Map(TARGETS.map((target) => [target, summarizeRuns(runs[target])]));
+  const hasSignedIn = runs.signedIn !== undefined;
+  const targets = hasSignedIn ? [...TARGETS, 'signedIn'] : TARGETS;
+  const labels = hasSignedIn ? { ...TARGET_LABELS, gatehouse: PUBLIC_ROUTE_LABEL } : TARGET_LABELS;
+  const summaries = new Map(targets.map((target) => [target, summarizeRuns(runs[target])]));
   const gatehouse = summaries.get('gatehouse');
   /** Gatehouse over one target: ratio of the medians, per-round ratios, requests per CPU-second. */
   const compare = (baseline) => ({
@@ -195,11 +213,11 @@ export function renderFigures({ date, machine, setup, runs, steal, minimumRatioO
     '',
     '| target | requests/s | latency p50 | latency p99 | CPU time per request | CPU use |',
     '| --- | ---: | ---: | ---: | ---: | ---: |',
-    ...TARGETS.map((target) => {
+    ...targets.map((target) => {
       const summary = summaries.get(target);
       const range = `${integer.format(summary.minRequestsPerSecond)}–${integer.format(summary.maxRequestsPerSecond)}`;
       return (
-        `| ${TARGET_LABELS[target]} | ${integer.format(summary.requestsPerSecond)} (${range}) ` +
+        `| ${labels[target]} | ${integer.format(summary.requestsPerSecond)} (${range}) ` +
         `| ${formatMs(summary.latencyMs.p50)} | ${formatMs(summary.latencyMs.p99)} ` +
         `| ${summary.cpuMicrosecondsPerRequest.toFixed(1)} µs | ${formatPercent(summary.cpuUse)} |`
       );
@@ -220,6 +238,30 @@ export function renderFigures({ date, machine, setup, runs, steal, minimumRatioO
       `(per round ${formatRange(overDirect.perRound, formatRatio)}).`,
     `- Load headroom, direct upstream / fastest proxy: ${formatRatio(headroom)} requests/s (${headroomVerdict}).`,
     `- CPU steal over the measurements: ${steal.map(({ cpu, share }) => `CPU ${cpu} ${formatPercent(share)}`).join(', ')}.`,
+    ...(hasSignedIn ? ['', renderSignedInCost(summaries, runs)] : []),
+  ].join('\n');
+}
+
+/**
+ * What signing in costs on the hot path: the signed-in route over the public route of the same Gatehouse
+ * process, in requests/s (ratio of medians and per-round range) and in CPU time per request.
+ */
+function renderSignedInCost(summaries, runs) {
+  const signedIn = summaries.get('signedIn');
+  const publicRoute = summaries.get('gatehouse');
+  const perRound = roundRatios(runs.gatehouse, runs.signedIn);
+  const extraMicroseconds = signedIn.cpuMicrosecondsPerRequest - publicRoute.cpuMicrosecondsPerRequest;
+  const sign = extraMicroseconds < 0 ? '−' : '+';
+  return [
+    'What a signed-in request costs over a public one, both routes of the same Gatehouse process measured ' +
+      'back to back in every round:',
+    '',
+    `- Signed-in / public route: **${formatRatio(signedIn.requestsPerSecond / publicRoute.requestsPerSecond)}** ` +
+      `requests/s (per round ${formatRange(perRound, formatRatio)}); per CPU-second ` +
+      `**${formatRatio(publicRoute.cpuMicrosecondsPerRequest / signedIn.cpuMicrosecondsPerRequest)}**.`,
+    `- CPU time per request: ${signedIn.cpuMicrosecondsPerRequest.toFixed(1)} µs signed in, ` +
+      `${publicRoute.cpuMicrosecondsPerRequest.toFixed(1)} µs public: ${sign}${Math.abs(extraMicroseconds).toFixed(1)} µs ` +
+      `(${sign}${formatPercent(Math.abs(extraMicroseconds) / publicRoute.cpuMicrosecondsPerRequest)}) per request.`,
   ].join('\n');
 }
 

@@ -1,7 +1,8 @@
 // Load benchmark: the same small JSON answer fetched directly from the upstream, through the bare
 // http-proxy script of http-proxy's README, through the same script tuned with a keep-alive agent, and
-// through Gatehouse, each measured by wrk in one run on loopback. Writes the figures into
-// bench/README.md between its markers. Run with `npm run bench` (it builds dist/ first).
+// through Gatehouse on a public route and on a signed-in route (a session token in a header), each
+// measured by wrk in one run on loopback. Writes the figures into bench/README.md between its markers.
+// Run with `npm run bench` (it builds dist/ first); the signed-in route needs Redis on 127.0.0.1:6379.
 import { spawn, spawnSync } from 'node:child_process';
 import console from 'node:console';
 import { accessSync, constants, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,29 +16,34 @@ import { fileURLToPath } from 'node:url';
 import prettier from 'prettier';
 import {
   findRunProblems,
+  measurementOrder,
   parseCpuList,
   parseCpuSeconds,
   parseCpuTimes,
   parseWrkResult,
   PROXIES,
-  proxyOrder,
   renderFigures,
   replaceFigures,
   TARGET_LABELS,
 } from './report.js';
+import { createBenchSession, deleteKeysWithPrefix, newBenchIdentity, REDIS_URL } from './session.js';
 
 const WRK = '/usr/bin/wrk';
 // Loopback only: the benchmark never listens on or connects to any other address.
 const LOOPBACK = '127.0.0.1';
 const WARM_UP_SECONDS = 3;
 const MEASURE_SECONDS = 5;
-// A multiple of the three proxies, so that each runs first, second and third equally often.
+// A multiple of the three proxies, so that each runs first, second and third equally often, and of the
+// two orders of Gatehouse's public and signed-in routes (see measurementOrder).
 const DEFAULT_ROUNDS = 6;
 // A typo in BENCH_ROUNDS must not start an hour-long run.
 const MAX_ROUNDS = 25;
 const MINIMUM_RATIO_OVER_BARE = 1.3;
 const STARTUP_TIMEOUT_MS = 15_000;
 const EXPECTED_BODY = JSON.stringify({ message: 'HELLO WORLD' });
+/** Gatehouse's second route: any signed-in user, same upstream as the public route. */
+const SIGNED_IN_HOST = 'signed-in.localhost';
+const TOKEN_HEADER = 'X-Pomerium-Authorization';
 
 const loadDir = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(loadDir, '../..');
@@ -47,10 +53,21 @@ const gatehouseCli = path.join(repoRoot, 'dist/cli.js');
 /** Every process this script started; all are killed however the script ends. */
 const children = new Set();
 const workDir = mkdtempSync(path.join(os.tmpdir(), 'gatehouse-bench-'));
+/** This run's secrets and Redis key prefix, shared by the generated config and the bench's session. */
+const identity = newBenchIdentity();
+/** Set once this run may have written to Redis; its keys (and only those) are deleted at exit. */
+let hasRedisKeys = false;
 
 process.on('exit', () => {
   for (const child of children) child.kill('SIGKILL');
   rmSync(workDir, { recursive: true, force: true });
+  if (!hasRedisKeys) return;
+  try {
+    const deleted = deleteKeysWithPrefix(identity.keyPrefix);
+    console.log(`Deleted ${deleted} Redis key${deleted === 1 ? '' : 's'} under ${identity.keyPrefix}`);
+  } catch (error) {
+    console.error(`bench: could not delete the Redis keys under ${identity.keyPrefix}: ${error.message}`);
+  }
 });
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exit(130));
 
@@ -69,13 +86,17 @@ function readRounds(value) {
 }
 
 const rounds = readRounds(process.env.BENCH_ROUNDS);
-// Four warm-ups, then four measurements per round, each given a second for wrk to start and stop,
-// plus a minute for start-up and writing the README; anything longer means something hangs.
-const TARGET_COUNT = 1 + PROXIES.length;
+// Five warm-ups, then five measurements per round (the direct upstream, the two http-proxy scripts and
+// Gatehouse's two routes), each given a second for wrk to start and stop, plus a minute for start-up and
+// writing the README; anything longer means something hangs.
+const TARGET_COUNT = 1 + PROXIES.length + 1;
 const wrkRuns = TARGET_COUNT + TARGET_COUNT * rounds;
 const WHOLE_RUN_TIMEOUT_MS =
   (TARGET_COUNT * WARM_UP_SECONDS + TARGET_COUNT * rounds * MEASURE_SECONDS + wrkRuns) * 1000 + 60_000;
 setTimeout(() => fail(`gave up after ${WHOLE_RUN_TIMEOUT_MS / 1000} s`), WHOLE_RUN_TIMEOUT_MS).unref();
+// The bench's session outlives any run that does not hang, and not much more: should this process be
+// killed before it deletes its keys, Redis drops them soon after.
+const SESSION_TTL_MS = WHOLE_RUN_TIMEOUT_MS + 60_000;
 
 function requireFile(file, mode, hint) {
   try {
@@ -191,11 +212,14 @@ function runToCompletion([command, args], timeoutMs) {
   });
 }
 
-/** One GET on loopback with `Host: localhost`, without keep-alive; resolves with status and body. */
-function get(port, urlPath) {
+/** The request headers of the targets other than Gatehouse's signed-in route. */
+const PUBLIC_HEADERS = { Host: 'localhost' };
+
+/** One GET on loopback (`Host: localhost` unless told), without keep-alive; resolves with status and body. */
+function get(port, urlPath, headers = PUBLIC_HEADERS) {
   return new Promise((resolve, reject) => {
     const request = http.get(
-      { host: LOOPBACK, port, path: urlPath, headers: { host: 'localhost' }, agent: false, timeout: 2000 },
+      { host: LOOPBACK, port, path: urlPath, headers, agent: false, timeout: 2000 },
       (response) => {
         let body = '';
         response.setEncoding('utf8');
@@ -220,36 +244,74 @@ async function waitUntilAnswers(child, port, urlPath) {
 }
 
 /** A target that answers anything but the upstream's body would measure an error page, not a proxy. */
-async function checkForwards(label, port) {
-  const { status, body } = await get(port, '/');
+async function checkForwards(target) {
+  const { status, body } = await get(target.port, '/', target.headers);
   if (status !== 200 || body !== EXPECTED_BODY) {
-    fail(`${label} answered ${status} ${JSON.stringify(body.slice(0, 200))} instead of the upstream's body`);
+    fail(
+      `${target.label} answered ${status} ${JSON.stringify(body.slice(0, 200))} instead of the upstream's body`,
+    );
   }
 }
 
+/**
+ * The signed-in route must really need the session: without a credential, or with a token Gatehouse did
+ * not sign, it must answer 401. Otherwise the signed-in figures could be a public route's.
+ */
+async function checkRequiresSession(target) {
+  const token = target.headers[TOKEN_HEADER];
+  const forged = `${token.slice(0, -4)}${token.endsWith('AAAA') ? 'BBBB' : 'AAAA'}`;
+  const attempts = [
+    ['no credential', { Host: SIGNED_IN_HOST }],
+    ['a forged token', { Host: SIGNED_IN_HOST, [TOKEN_HEADER]: forged }],
+  ];
+  for (const [what, headers] of attempts) {
+    const { status } = await get(target.port, '/', headers);
+    if (status !== 401) fail(`${target.label} answered ${status}, not 401, to a request with ${what}`);
+  }
+}
+
+/** A YAML string: JSON's double-quoted strings are YAML too, and the key prefix ends in `:`. */
+const yamlString = (value) => JSON.stringify(value);
+
+/**
+ * One Gatehouse for both of its targets: a public route and a route for any signed-in user, to the same
+ * upstream. Sign-in is configured as it must be for the second route, with an IdP nobody listens to:
+ * discovery fails with a warning in the log and nobody signs in; the session comes from this script.
+ */
 function gatehouseConfig(gatehousePort, upstreamPort) {
   return [
     'insecure_server: true',
     `address: ${LOOPBACK}:${gatehousePort}`,
     'log_level: info',
+    'idp_provider_url: http://127.0.0.1:9/',
+    'idp_client_id: gatehouse-bench',
+    'idp_client_secret: gatehouse-bench-unused',
+    `shared_secret: ${yamlString(identity.sharedSecret)}`,
+    `cookie_secret: ${yamlString(identity.cookieSecret)}`,
+    'databroker_storage_type: redis',
+    `databroker_storage_connection_string: ${yamlString(REDIS_URL)}`,
+    `databroker_storage_key_prefix: ${yamlString(identity.keyPrefix)}`,
     'routes:',
     '  - from: http://localhost',
     '    prefix: /',
     `    to: http://${LOOPBACK}:${upstreamPort}`,
     '    allow_public_unauthenticated_access: true',
+    `  - from: http://${SIGNED_IN_HOST}`,
+    '    prefix: /',
+    `    to: http://${LOOPBACK}:${upstreamPort}`,
+    '    allow_any_authenticated_user: true',
     '',
   ].join('\n');
 }
 
-/** wrk on the load CPU: one thread, 50 keep-alive connections. */
-function wrkCommand(seconds, port) {
+/** wrk on the load CPU: one thread, 50 keep-alive connections, every request with `headers`. */
+function wrkCommand(seconds, port, headers) {
   const script = path.join(loadDir, 'report.lua');
   return onCpu(placement.loadCpu, WRK, [
     '-t1',
     '-c50',
     `-d${seconds}s`,
-    '-H',
-    'Host: localhost',
+    ...Object.entries(headers).flatMap(([name, value]) => ['-H', `${name}: ${value}`]),
     '-s',
     script,
     `http://${LOOPBACK}:${port}/`,
@@ -258,7 +320,10 @@ function wrkCommand(seconds, port) {
 
 /** One wrk run against a target, refused if any request failed. */
 async function runWrk(target, seconds) {
-  const output = await runToCompletion(wrkCommand(seconds, target.port), (seconds + 10) * 1000);
+  const output = await runToCompletion(
+    wrkCommand(seconds, target.port, target.headers),
+    (seconds + 10) * 1000,
+  );
   const result = parseWrkResult(output);
   const problems = findRunProblems(result);
   if (problems.length > 0) fail(`${target.label}: ${problems.join('; ')}`);
@@ -306,12 +371,18 @@ function describeSetup() {
       : `Pinned with \`taskset\`: the proxy under test alone on CPU ${placement.proxyCpu}, ` +
         `wrk and the upstream on CPU ${placement.loadCpu}.`;
   const node = (cpu, args) => `\`${describeCommand(onCpu(cpu, process.execPath, args))}\``;
-  const shortNames = { bare: 'bare', keepAlive: 'keep-alive-tuned', gatehouse: 'Gatehouse' };
+  const shortNames = {
+    bare: 'bare',
+    keepAlive: 'keep-alive-tuned',
+    gatehouse: 'Gatehouse public',
+    signedIn: 'Gatehouse signed-in',
+  };
   const describeOrder = (round) =>
-    proxyOrder(round)
-      .map((proxy) => shortNames[proxy])
+    measurementOrder(round)
+      .map((name) => shortNames[name])
       .join(', ');
   const orders = [0, 1, 2].map((round) => `round ${round + 1}: ${describeOrder(round)}`);
+  const wrk = (headers) => `\`${describeCommand(wrkCommand(MEASURE_SECONDS, '<port>', headers))}\``;
   const httpProxyCommand = (proxy) =>
     node(placement.proxyCpu, [
       `bench/load/${HTTP_PROXY_SCRIPTS[proxy]}`,
@@ -322,17 +393,21 @@ function describeSetup() {
     where,
     '',
     `After one ${WARM_UP_SECONDS} s warm-up of each target, ${rounds} round${rounds === 1 ? '' : 's'}, each measuring the ` +
-      `direct upstream, then the three proxies one after another in an order rotated every round ` +
+      `direct upstream, then the three proxies one after another in an order rotated every round, ` +
+      "Gatehouse's public and signed-in routes back to back, in turn one first and then the other " +
       `(${orders.join('; ')}; and so on), ${MEASURE_SECONDS} s each. Latencies are the medians of each ` +
       "round's percentile. CPU time per request is the utime + stime of the process wrk talks to " +
       '(`/proc/<pid>/stat`, before and after each run) over the requests wrk completed; CPU use is that ' +
       "CPU time over the run's duration.",
     '',
-    `- wrk: \`${describeCommand(wrkCommand(MEASURE_SECONDS, '<port>'))}\``,
+    `- wrk: ${wrk(PUBLIC_HEADERS)}`,
+    `- wrk, ${TARGET_LABELS.signedIn}: ${wrk({ Host: SIGNED_IN_HOST, [TOKEN_HEADER]: '<token>' })}`,
     `- upstream: ${node(placement.loadCpu, ['bench/load/upstream.js', '<port>'])}`,
     `- ${TARGET_LABELS.bare}: ${httpProxyCommand('bare')}`,
     `- ${TARGET_LABELS.keepAlive}: ${httpProxyCommand('keepAlive')}`,
-    `- Gatehouse: ${node(placement.proxyCpu, ['dist/cli.js', '--config', '<generated>.yaml'])}, access log to a file`,
+    `- Gatehouse, both routes: ${node(placement.proxyCpu, ['dist/cli.js', '--config', '<generated>.yaml'])}, ` +
+      `access log to a file; sessions in Redis (\`${REDIS_URL}\`, a key prefix of its own per run); ` +
+      `\`<token>\`: a session created by the benchmark with Gatehouse's session service (bench/load/session.js).`,
   ].join('\n');
 }
 
@@ -344,8 +419,19 @@ async function main() {
     'Build first: `npm run bench` runs `npm run build` before this script.',
   );
   if (!(clockTicksPerSecond > 0)) fail('`getconf CLK_TCK` did not print the clock tick rate');
+  if (spawnSync('redis-cli', ['--version'], { stdio: 'ignore' }).status !== 0) {
+    fail(
+      "redis-cli is missing (apt-get install -y redis-tools): it deletes the run's Redis keys at the end.",
+    );
+  }
   // Fail now rather than after minutes of measuring if the README lost its markers.
   replaceFigures(readFileSync(readmePath, 'utf8'), '');
+
+  // The session first: without Redis there is no point starting anything.
+  hasRedisKeys = true;
+  const session = await createBenchSession({ repoRoot, identity, ttlMs: SESSION_TTL_MS }).catch((error) =>
+    fail(`could not create the signed-in target's session in Redis at ${REDIS_URL}: ${error.message}`),
+  );
 
   const [upstreamPort, barePort, keepAlivePort, gatehousePort] = await findFreePorts(4);
   const upstreamUrl = `http://${LOOPBACK}:${upstreamPort}`;
@@ -380,26 +466,42 @@ async function main() {
   await waitUntilAnswers(gatehouse, gatehousePort, '/ping');
   for (const started of [upstream, bare, keepAlive, gatehouse]) checkPlacement(started);
 
-  const makeTarget = (name, port, started) => ({ label: TARGET_LABELS[name], port, process: started });
+  const makeTarget = (name, port, started, headers = PUBLIC_HEADERS) => ({
+    label: TARGET_LABELS[name],
+    port,
+    process: started,
+    headers,
+  });
   const targets = {
     direct: makeTarget('direct', upstreamPort, upstream),
     bare: makeTarget('bare', barePort, bare),
     keepAlive: makeTarget('keepAlive', keepAlivePort, keepAlive),
     gatehouse: makeTarget('gatehouse', gatehousePort, gatehouse),
+    // The same process as the public route, so that the two differ only in the request path.
+    signedIn: makeTarget('signedIn', gatehousePort, gatehouse, {
+      Host: SIGNED_IN_HOST,
+      [TOKEN_HEADER]: session.token,
+    }),
   };
-  for (const target of Object.values(targets)) await checkForwards(target.label, target.port);
+  for (const target of Object.values(targets)) await checkForwards(target);
+  await checkRequiresSession(targets.signedIn);
   for (const target of Object.values(targets)) await runWrk(target, WARM_UP_SECONDS);
 
   // Direct once per round: its rate is the load side's capacity, so it is checked under the same
-  // conditions as the proxies it must outrun. Each round's three proxies run back to back, seconds
-  // apart, so their ratios compare them under much the same neighbours; their order rotates every round
-  // so that none always runs first.
-  const runs = { direct: [], bare: [], keepAlive: [], gatehouse: [] };
+  // conditions as the proxies it must outrun. Each round's proxies run back to back, seconds apart, so
+  // their ratios compare them under much the same neighbours; their order rotates every round so that
+  // none always runs first, and Gatehouse's two routes take turns going first.
+  const runs = { direct: [], bare: [], keepAlive: [], gatehouse: [], signedIn: [] };
   const cpuTimesBefore = parseCpuTimes(readFileSync('/proc/stat', 'utf8'));
   for (let round = 0; round < rounds; round += 1) {
-    for (const name of ['direct', ...proxyOrder(round)]) runs[name].push(await measure(targets[name], round));
+    for (const name of ['direct', ...measurementOrder(round)]) {
+      runs[name].push(await measure(targets[name], round));
+    }
   }
   const steal = stealShares(cpuTimesBefore, parseCpuTimes(readFileSync('/proc/stat', 'utf8')));
+  // Still signed in after the last run: every measured request was served with the session in place.
+  await checkForwards(targets.signedIn);
+  await session.close();
 
   const figures = renderFigures({
     date: new Date().toISOString().slice(0, 10),
