@@ -311,6 +311,21 @@ describe('SessionService', () => {
       expect(store.calls).toEqual(['get']);
     });
 
+    it('reads the store once for many concurrent requests with one token on a cache miss', async () => {
+      const { clock, store, start } = setUp();
+      const service = await start({ cacheTtlMs: 3000 });
+      const { token } = await service.create(aliceSignedIn(clock));
+      store.calls.length = 0;
+      const sessions = await Promise.all(Array.from({ length: 20 }, () => service.authenticate(token)));
+      expect(new Set(sessions.map((session) => session.id)).size).toBe(1);
+      expect(store.calls).toEqual(['get']);
+      // And again once the entry has expired: one read for the whole burst.
+      clock.advance(3000);
+      store.calls.length = 0;
+      await Promise.all(Array.from({ length: 20 }, () => service.authenticate(token)));
+      expect(store.calls).toEqual(['get']);
+    });
+
     it('drops a cached session at once when another instance revokes it', async () => {
       const { clock, start } = setUp();
       const replicaA = await start({ cacheTtlMs: HOUR });

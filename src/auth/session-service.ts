@@ -157,6 +157,8 @@ class StoreSessionService implements SessionService {
   readonly #cache: VerifiedSessionCache;
   /** Refreshes in progress in this process, by session id: concurrent requests share one. */
   readonly #refreshing = new Map<string, Promise<Loaded>>();
+  /** Cache misses being read, by token: concurrent requests with one token share one read. */
+  readonly #loading = new Map<string, Promise<CachedSession>>();
   #unsubscribe: (() => Promise<void>) | undefined;
 
   constructor(options: SessionServiceOptions) {
@@ -199,13 +201,7 @@ class StoreSessionService implements SessionService {
 
   async authenticate(token: string): Promise<Session> {
     const now = this.#clock.now();
-    let found = this.#cache.get(token, this.#clock.monotonic());
-    if (found === undefined) {
-      const claims = await verifySessionToken(token, this.#keys.sessionToken, now);
-      const generation = this.#cache.generation;
-      found = { session: await this.#read(claims.sessionId), tokenExpiresAt: claims.expiresAt };
-      this.#cache.set(token, found, this.#clock.monotonic(), generation);
-    }
+    const found = this.#cache.get(token, this.#clock.monotonic()) ?? (await this.#loadOnce(token, now));
     if (Math.min(found.tokenExpiresAt, found.session.record.expiresAt) <= now) {
       throw new GatehouseError('ERR_SESSION_EXPIRED', 'the session has expired');
     }
@@ -219,6 +215,28 @@ class StoreSessionService implements SessionService {
       this.#cache.set(token, cached, this.#clock.monotonic(), refreshed.generation);
     }
     return refreshed.session;
+  }
+
+  /**
+   * Single flight per token on a cache miss: the requests that arrive while a token's session is read share
+   * that one verification and store read, rather than every request of a busy client reading the store
+   * each time the cache entry expires.
+   */
+  #loadOnce(token: string, now: number): Promise<CachedSession> {
+    let loading = this.#loading.get(token);
+    if (loading === undefined) {
+      loading = this.#load(token, now).finally(() => this.#loading.delete(token));
+      this.#loading.set(token, loading);
+    }
+    return loading;
+  }
+
+  async #load(token: string, now: number): Promise<CachedSession> {
+    const claims = await verifySessionToken(token, this.#keys.sessionToken, now);
+    const generation = this.#cache.generation;
+    const found = { session: await this.#read(claims.sessionId), tokenExpiresAt: claims.expiresAt };
+    this.#cache.set(token, found, this.#clock.monotonic(), generation);
+    return found;
   }
 
   async revoke(sessionId: string): Promise<void> {
