@@ -12,7 +12,7 @@ import { systemClock } from '../../src/shared/clock.js';
 import { createStore } from '../../src/store/create-store.js';
 import { startGatehouse, type TestGatehouse } from './gatehouse.js';
 import { CookieJar, requestWithCookies, signInWithoutBrowser, type HttpAnswer } from './idp.js';
-import { SHARED_REDIS_URL } from './redis.js';
+import { assertSharedRedisUp, deleteKeysWithPrefix, SHARED_REDIS_URL, uniqueKeyPrefix } from './redis.js';
 import { startUpstream, unusedPort, type TestUpstream, type UpstreamHandler } from './upstream.js';
 
 export const CLIENT_ID = 'gatehouse';
@@ -20,6 +20,14 @@ export const CLIENT_SECRET = 'sign-in-test-client-secret';
 /** Base64 of 32 bytes each: test secrets, not for anything else. */
 export const SHARED_SECRET = Buffer.alloc(32, 7).toString('base64');
 export const COOKIE_SECRET = Buffer.alloc(32, 9).toString('base64');
+
+/** The test host most worlds route. */
+export const APP = 'app.example.test';
+/** Development IdP users (the sign-in form's values) and their emails (src/demo/dev-idp.ts). */
+export const ALICE = 'alice';
+export const ALICE_EMAIL = 'alice@example.com';
+export const BOB = 'bob';
+export const BOB_EMAIL = 'bob@contractor.example';
 
 /** Headers of a top-level navigation in a browser (Fetch metadata, HTML preferred). */
 export const NAVIGATION = {
@@ -47,7 +55,25 @@ export interface SignInWorld {
   readonly port: number;
   /** `http://<host>:<port><path>` on Gatehouse. */
   url(host: string, path?: string): URL;
+  /**
+   * Starts another Gatehouse with the same YAML on a port of its own (so the IdP knows no callback on it):
+   * with a Redis store, a second instance sharing the sessions. Closed with the world.
+   */
+  startInstance(): Promise<GatehouseInstance>;
   close(): Promise<void>;
+}
+
+export interface GatehouseInstance extends TestGatehouse {
+  /** `http://<host>:<port><path>` on this instance, as {@link SignInWorld.url} is on the first. */
+  hostUrl(host: string, path?: string): URL;
+}
+
+/**
+ * One route as a YAML list item that lets any signed-in user in, the counterpart of `publicRoute` in
+ * gatehouse.ts. `extra` is more route keys, each line indented by four spaces (`'    prefix: /api\n'`).
+ */
+export function signedInRoute(from: string, to: string, extra = ''): string {
+  return `  - from: ${from}\n    to: ${to}\n    allow_any_authenticated_user: true\n${extra}`;
 }
 
 /** The common top of a test config: plain http, the IdP, the client and the test secrets. */
@@ -63,40 +89,75 @@ cookie_secure: false
 ${extra}`;
 }
 
-export async function startSignInWorld(options: SignInWorldOptions): Promise<SignInWorld> {
-  const port = await unusedPort();
-  const idp = await startDevIdp({
+export interface SignInIdpOptions {
+  /** The port Gatehouse will listen on, for the callback and post-logout URIs. */
+  readonly port: number;
+  readonly callbackHosts: readonly string[];
+  readonly postLogoutRedirects?: readonly string[] | undefined;
+  readonly accessTokenTtlSeconds?: number | undefined;
+}
+
+/**
+ * The development IdP with Gatehouse's client (CLIENT_ID, CLIENT_SECRET) registered for
+ * `http://<host>:<port>/oauth2/callback` on every callback host: for a Gatehouse in this process
+ * ({@link startSignInWorld}) or one run through the CLI on `port`.
+ */
+export function startSignInIdp(options: SignInIdpOptions): Promise<DevIdp> {
+  return startDevIdp({
     host: '127.0.0.1',
     port: 0,
     clients: [
       {
         client_id: CLIENT_ID,
         client_secret: CLIENT_SECRET,
-        redirect_uris: options.callbackHosts.map((host) => `http://${host}:${port}/oauth2/callback`),
-        post_logout_redirect_uris: [...(options.postLogoutRedirects?.(port) ?? [])],
+        redirect_uris: options.callbackHosts.map((host) => `http://${host}:${options.port}/oauth2/callback`),
+        post_logout_redirect_uris: [...(options.postLogoutRedirects ?? [])],
       },
     ],
     ...(options.accessTokenTtlSeconds === undefined
       ? {}
       : { accessTokenTtlSeconds: options.accessTokenTtlSeconds }),
   });
+}
+
+const urlOn =
+  (port: number) =>
+  (host: string, path = '/'): URL =>
+    new URL(`http://${host}:${port}${path}`);
+
+export async function startSignInWorld(options: SignInWorldOptions): Promise<SignInWorld> {
+  const port = await unusedPort();
+  const idp = await startSignInIdp({
+    port,
+    callbackHosts: options.callbackHosts,
+    postLogoutRedirects: options.postLogoutRedirects?.(port),
+    accessTokenTtlSeconds: options.accessTokenTtlSeconds,
+  });
   const upstream = await startUpstream(options.upstreamHandler);
+  let yaml: string;
   let gatehouse: TestGatehouse;
   try {
-    gatehouse = await startGatehouse(options.config({ issuer: idp.issuer, port, upstream: upstream.url }), {
-      ADDRESS: `127.0.0.1:${port}`,
-    });
+    yaml = options.config({ issuer: idp.issuer, port, upstream: upstream.url });
+    gatehouse = await startGatehouse(yaml, { ADDRESS: `127.0.0.1:${port}` });
   } catch (error) {
     await Promise.all([idp.close(), upstream.close()]);
     throw error;
   }
+  const instances: GatehouseInstance[] = [];
   return {
     idp,
     upstream,
     gatehouse,
     port,
-    url: (host, path = '/') => new URL(`http://${host}:${port}${path}`),
+    url: urlOn(port),
+    startInstance: async () => {
+      const started = await startGatehouse(yaml);
+      const instance = Object.assign(started, { hostUrl: urlOn(started.port) });
+      instances.push(instance);
+      return instance;
+    },
     close: async () => {
+      await Promise.all(instances.map((instance) => instance.close()));
       await gatehouse.close();
       await Promise.all([idp.close(), upstream.close()]);
     },
@@ -147,6 +208,33 @@ export async function signedInJar(start: URL, user: string, idp: DevIdp): Promis
     );
   }
   return jar;
+}
+
+/** Signs `user` in through `start`: the jar holding the session cookie, and its value (the token). */
+export async function signedInSession(
+  start: URL,
+  user: string,
+  idp: DevIdp,
+): Promise<{ jar: CookieJar; token: string }> {
+  const jar = await signedInJar(start, user, idp);
+  const token = jar.get(start, '_pomerium');
+  if (token === undefined) throw new Error(`signing ${user} in through ${start.href} set no session cookie`);
+  return { jar, token };
+}
+
+/** A script's request (JSON, no cookie) carrying the session token as X-Pomerium-Authorization. */
+export function requestWithToken(url: URL, token: string): Promise<HttpAnswer> {
+  return requestWithCookies(url, new CookieJar(), {
+    headers: { accept: 'application/json', 'x-pomerium-authorization': token },
+  });
+}
+
+/** A script on the site's own page signing out the jar's session: a same-origin JSON POST to `url`. */
+export function postSignOut(url: URL, jar: CookieJar): Promise<HttpAnswer> {
+  return requestWithCookies(url, jar, {
+    method: 'POST',
+    headers: { accept: 'application/json', 'sec-fetch-site': 'same-origin' },
+  });
 }
 
 /** Whether `url` is served by this world's Gatehouse (any test host on its port) or by its IdP. */
@@ -299,5 +387,32 @@ export async function openStoredSessions(
       await store.delete(await keyOf(token));
     },
     close: () => store.close(),
+  };
+}
+
+/** Sessions on the shared Redis under a key prefix of their own. */
+export interface SharedRedisSessions {
+  readonly keyPrefix: string;
+  /** The config lines that keep Gatehouse's sessions there: `redisStoreConfig(keyPrefix)`. */
+  readonly storeConfig: string;
+  /** What Gatehouse stored there. */
+  readonly stored: StoredSessions;
+  /** Closes `stored` and deletes every key under the prefix. */
+  close(): Promise<void>;
+}
+
+/** Checks the shared Redis is up and opens a fresh key prefix on it for one world's sessions. */
+export async function openSharedRedisSessions(): Promise<SharedRedisSessions> {
+  await assertSharedRedisUp();
+  const keyPrefix = uniqueKeyPrefix();
+  const stored = await openStoredSessions(keyPrefix);
+  return {
+    keyPrefix,
+    storeConfig: redisStoreConfig(keyPrefix),
+    stored,
+    close: async () => {
+      await stored.close();
+      await deleteKeysWithPrefix(keyPrefix);
+    },
   };
 }

@@ -13,6 +13,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { CookieJar, requestWithCookies, signInWithoutBrowser, type HttpAnswer } from '../harness/idp.js';
 import { callbackAttacks, callbackOf, type TwoLogins } from '../harness/login-fixtures.js';
 import {
+  ALICE,
+  APP,
   beginSignIn,
   cancelSignInWithoutBrowser,
   errorCodeOf,
@@ -20,12 +22,11 @@ import {
   navigate,
   NAVIGATION,
   sessionCookiesSet,
+  signedInRoute,
   startSignInWorld,
   type SignInWorld,
 } from '../harness/sign-in.js';
 
-const APP = 'app.example.test';
-const ALICE = 'alice';
 const CSRF_COOKIE = '_pomerium_csrf_';
 const STATE = /^[A-Za-z0-9_-]{22}$/;
 
@@ -44,14 +45,7 @@ beforeAll(async () => {
   world = await startSignInWorld({
     callbackHosts: [APP],
     config: ({ issuer, upstream }) =>
-      identityConfig(
-        issuer,
-        `routes:
-  - from: http://${APP}
-    to: ${upstream}
-    allow_any_authenticated_user: true
-`,
-      ),
+      identityConfig(issuer, `routes:\n${signedInRoute(`http://${APP}`, upstream)}`),
   });
 });
 

@@ -9,16 +9,18 @@ import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CookieJar, requestWithCookies, signInWithoutBrowser, type HttpAnswer } from '../harness/idp.js';
 import {
+  ALICE,
+  APP,
   beginSignIn,
   errorCodeOf,
   identityConfig,
   navigateUntilLeaving,
+  requestWithToken,
+  signedInRoute,
   startSignInWorld,
   type SignInWorld,
 } from '../harness/sign-in.js';
 
-const APP = 'app.example.test';
-const ALICE = 'alice';
 const CLI = 'http://localhost:1234/cb';
 
 type RedirectCase = { note: string; uri: string; allowedHosts: string[] } & (
@@ -58,10 +60,7 @@ beforeAll(async () => {
         identityConfig(
           issuer,
           `${allowlist === undefined ? '' : `programmatic_redirect_domain_whitelist: ${JSON.stringify(allowlist)}\n`}routes:
-  - from: http://${APP}
-    to: ${upstream}
-    allow_any_authenticated_user: true
-`,
+${signedInRoute(`http://${APP}`, upstream)}`,
         );
       return configWith();
     },
@@ -115,9 +114,7 @@ describe('programmatic login', () => {
     // The token goes to the CLI alone: the browser keeps no session and no sign-in cookie.
     for (const path of ['/', '/oauth2/callback']) expect(jar.header(world.url(APP, path))).toBeUndefined();
 
-    const answer = await requestWithCookies(world.url(APP, '/api/me'), new CookieJar(), {
-      headers: { accept: 'application/json', 'x-pomerium-authorization': token ?? '' },
-    });
+    const answer = await requestWithToken(world.url(APP, '/api/me'), token ?? '');
     expect(answer.status).toBe(200);
     expect(world.upstream.lastRequest().url).toBe('/api/me');
     expect(world.upstream.lastRequest().headers['x-pomerium-authorization']).toBeUndefined();

@@ -5,21 +5,26 @@
  * the process stay up, and once Redis answers again everything works without a restart.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startGatehouse, type TestGatehouse } from '../harness/gatehouse.js';
 import { CookieJar, requestWithCookies, type HttpAnswer } from '../harness/idp.js';
 import { pollUntil } from '../harness/process.js';
 import { startPrivateRedis, uniqueKeyPrefix, type PrivateRedis } from '../harness/redis.js';
 import {
+  ALICE,
+  APP,
+  BOB,
   identityConfig,
   navigate,
   NAVIGATION,
+  postSignOut,
   redisStoreConfig,
-  signedInJar,
+  requestWithToken,
+  signedInRoute,
+  signedInSession,
   startSignInWorld,
+  type GatehouseInstance,
   type SignInWorld,
 } from '../harness/sign-in.js';
 
-const APP = 'app.example.test';
 /** The session service's default: how long an instance serves a verified token from memory. */
 const CACHE_TTL_MS = 3000;
 /** The Redis store's command timeout (1 s) and some room: what /readyz may take when Redis is silent. */
@@ -28,42 +33,28 @@ const READINESS_BOUND_MS = 1500;
 let redis: PrivateRedis;
 let world: SignInWorld;
 /** A second instance on the same Redis, to see revocations still travel after Redis came back. */
-let instanceB: TestGatehouse;
+let instanceB: GatehouseInstance;
 
 beforeAll(async () => {
   redis = await startPrivateRedis();
-  let yaml = '';
   world = await startSignInWorld({
     callbackHosts: [APP],
-    config: ({ issuer, upstream }) => {
-      yaml = identityConfig(
+    config: ({ issuer, upstream }) =>
+      identityConfig(
         issuer,
         `${redisStoreConfig(uniqueKeyPrefix(), redis.connectionString)}routes:
-  - from: http://${APP}
-    to: ${upstream}
-    allow_any_authenticated_user: true
-`,
-      );
-      return yaml;
-    },
+${signedInRoute(`http://${APP}`, upstream)}`,
+      ),
   });
-  instanceB = await startGatehouse(yaml);
+  instanceB = await world.startInstance();
 });
 
 afterAll(async () => {
-  await instanceB?.close();
   await world?.close();
   await redis?.stop();
 });
 
 const url = (path: string) => world.url(APP, path);
-const tokenOf = (jar: CookieJar) => jar.get(url('/'), '_pomerium') ?? '';
-
-/** A script's request carrying the session token as X-Pomerium-Authorization. */
-const withHeader = (path: string, token: string, base = url(path)): Promise<HttpAnswer> =>
-  requestWithCookies(base, new CookieJar(), {
-    headers: { accept: 'application/json', 'x-pomerium-authorization': token },
-  });
 
 async function timed<T>(request: () => Promise<T>): Promise<{ answer: T; ms: number }> {
   const startedAt = Date.now();
@@ -93,9 +84,8 @@ function expectStoreUnavailableHtml(answer: HttpAnswer): void {
 describe('Redis stops and starts again', () => {
   it('serves cached sessions for their cache lifetime, answers 503 where the store is needed, and recovers', async () => {
     const signInStartedAt = Date.now();
-    const jar = await signedInJar(url('/'), 'alice', world.idp);
-    const token = tokenOf(jar);
-    expect((await withHeader('/', token)).status).toBe(200);
+    const { jar, token } = await signedInSession(url('/'), ALICE, world.idp);
+    expect((await requestWithToken(url('/'), token)).status).toBe(200);
     expect((await requestWithCookies(url('/readyz'), new CookieJar())).status).toBe(200);
 
     await redis.stop();
@@ -104,11 +94,11 @@ describe('Redis stops and starts again', () => {
     expect(stoppedAt - signInStartedAt).toBeLessThan(CACHE_TTL_MS / 2);
 
     // Cached: no store needed.
-    expect((await withHeader('/cached', token)).status).toBe(200);
+    expect((await requestWithToken(url('/cached'), token)).status).toBe(200);
     expect((await requestWithCookies(url('/cached'), jar, { headers: NAVIGATION })).status).toBe(200);
 
     // Starting a sign-in stores a login transaction: a browser gets the 503 page instead of the IdP.
-    const signIn = await navigate(url('/new'), new CookieJar(), 'bob', world.idp);
+    const signIn = await navigate(url('/new'), new CookieJar(), BOB, world.idp);
     expectStoreUnavailableHtml(signIn.answer);
 
     // Readiness is bounded and honest; liveness stays up.
@@ -122,7 +112,7 @@ describe('Redis stops and starts again', () => {
     await pollUntil(
       'the cached session needs the store',
       async () => {
-        const answer = await withHeader('/cached', token);
+        const answer = await requestWithToken(url('/cached'), token);
         if (answer.status === 200) return false;
         outageAnswer = answer;
         return true;
@@ -138,7 +128,7 @@ describe('Redis stops and starts again', () => {
 
     await redis.start();
     // Each instance reconnects on its own backoff (at most a second apart).
-    const onB = new URL(`http://${APP}:${instanceB.port}/`);
+    const onB = instanceB.hostUrl(APP, '/');
     await pollUntil(
       'both instances reconnect',
       async () => {
@@ -152,21 +142,17 @@ describe('Redis stops and starts again', () => {
       3000,
     );
     // This Redis keeps nothing on disk, so the old session is gone: the user is asked to sign in, not 503.
-    expect((await withHeader('/', token)).status).toBe(401);
-    const again = await signedInJar(url('/again'), 'alice', world.idp);
-    const againToken = tokenOf(again);
-    expect((await withHeader('/again', againToken)).status).toBe(200);
+    expect((await requestWithToken(url('/'), token)).status).toBe(401);
+    const { jar: again, token: againToken } = await signedInSession(url('/again'), ALICE, world.idp);
+    expect((await requestWithToken(url('/again'), againToken)).status).toBe(200);
 
     // Pub/sub came back too: a sign-out on A reaches B's cache.
-    expect((await withHeader('/', againToken, onB)).status).toBe(200);
-    const signOut = await requestWithCookies(url('/.pomerium/sign_out'), again, {
-      method: 'POST',
-      headers: { accept: 'application/json', 'sec-fetch-site': 'same-origin' },
-    });
+    expect((await requestWithToken(onB, againToken)).status).toBe(200);
+    const signOut = await postSignOut(url('/.pomerium/sign_out'), again);
     expect(signOut.status).toBe(200);
     await pollUntil(
       'B drops its cached copy',
-      async () => (await withHeader('/', againToken, onB)).status === 401,
+      async () => (await requestWithToken(onB, againToken)).status === 401,
       1000,
     );
   });
@@ -174,15 +160,14 @@ describe('Redis stops and starts again', () => {
 
 describe('Redis stops answering (frozen)', () => {
   it('answers /readyz and requests that need the store 503 within the command timeout, and recovers', async () => {
-    const jar = await signedInJar(url('/'), 'alice', world.idp);
-    const token = tokenOf(jar);
+    const { token } = await signedInSession(url('/'), ALICE, world.idp);
     redis.freeze();
     try {
       // Both wait for the command timeout, so they are asked at once. Starting a sign-in stores a login
       // transaction.
       const [readiness, signIn] = await Promise.all([
         timed(() => requestWithCookies(url('/readyz'), new CookieJar())),
-        timed(() => navigate(url('/new'), new CookieJar(), 'bob', world.idp)),
+        timed(() => navigate(url('/new'), new CookieJar(), BOB, world.idp)),
       ]);
       expect(readiness.answer.status).toBe(503);
       expect(readiness.ms).toBeLessThan(READINESS_BOUND_MS);
@@ -198,7 +183,7 @@ describe('Redis stops answering (frozen)', () => {
       3000,
     );
     // Nothing was lost: B, which never saw the session, reads it from Redis.
-    const onB = new URL(`http://${APP}:${instanceB.port}/after-freeze`);
-    expect((await withHeader('/after-freeze', token, onB)).status).toBe(200);
+    const onB = instanceB.hostUrl(APP, '/after-freeze');
+    expect((await requestWithToken(onB, token)).status).toBe(200);
   });
 });

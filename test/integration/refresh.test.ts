@@ -9,23 +9,23 @@
  * at once: each waits seconds for its tokens to age.
  */
 import { describe, it, type ExpectStatic } from 'vitest';
-import { startGatehouse } from '../harness/gatehouse.js';
-import { CookieJar, requestWithCookies, type HttpAnswer } from '../harness/idp.js';
+import { requestWithCookies, type HttpAnswer } from '../harness/idp.js';
 import { pollUntil } from '../harness/process.js';
-import { assertSharedRedisUp, deleteKeysWithPrefix, uniqueKeyPrefix } from '../harness/redis.js';
 import {
+  ALICE,
+  APP,
   identityConfig,
   NAVIGATION,
-  openStoredSessions,
-  redisStoreConfig,
-  signedInJar,
+  openSharedRedisSessions,
+  requestWithToken,
+  signedInRoute,
+  signedInSession,
   startSignInWorld,
   type SignInWorld,
   type StoredSessions,
 } from '../harness/sign-in.js';
 import type { SessionRecord } from '../../src/auth/session-record.js';
 
-const APP = 'app.example.test';
 const ACCESS_TOKEN_TTL_SECONDS = 5;
 /** Half of the 5-second lifetime has passed: refresh is due (session-service.ts). */
 const DUE_AFTER_MS = 2500;
@@ -34,56 +34,35 @@ const ACT_AFTER_MS = 2700;
 
 interface RefreshWorld {
   readonly world: SignInWorld;
-  /** The config, for a second instance on the same Redis prefix. */
-  readonly yaml: string;
   readonly stored: StoredSessions;
   readonly close: () => Promise<void>;
 }
 
 async function startRefreshWorld(): Promise<RefreshWorld> {
-  await assertSharedRedisUp();
-  const prefix = uniqueKeyPrefix();
-  let yaml = '';
-  const world = await startSignInWorld({
-    callbackHosts: [APP],
-    accessTokenTtlSeconds: ACCESS_TOKEN_TTL_SECONDS,
-    config: ({ issuer, upstream }) => {
-      yaml = identityConfig(
-        issuer,
-        `${redisStoreConfig(prefix)}routes:
-  - from: http://${APP}
-    to: ${upstream}
-    allow_any_authenticated_user: true
-`,
-      );
-      return yaml;
-    },
-  });
-  const stored = await openStoredSessions(prefix);
+  const redis = await openSharedRedisSessions();
+  let world: SignInWorld;
+  try {
+    world = await startSignInWorld({
+      callbackHosts: [APP],
+      accessTokenTtlSeconds: ACCESS_TOKEN_TTL_SECONDS,
+      config: ({ issuer, upstream }) =>
+        identityConfig(issuer, `${redis.storeConfig}routes:\n${signedInRoute(`http://${APP}`, upstream)}`),
+    });
+  } catch (error) {
+    await redis.close();
+    throw error;
+  }
   return {
     world,
-    yaml,
-    stored,
+    stored: redis.stored,
     close: async () => {
       await world.close();
-      await stored.close();
-      await deleteKeysWithPrefix(prefix);
+      await redis.close();
     },
   };
 }
 
-/** A script's request carrying the session token as X-Pomerium-Authorization. */
-const withHeader = (url: URL, token: string): Promise<HttpAnswer> =>
-  requestWithCookies(url, new CookieJar(), {
-    headers: { accept: 'application/json', 'x-pomerium-authorization': token },
-  });
-
-async function signIn(world: SignInWorld): Promise<{ jar: CookieJar; token: string }> {
-  const jar = await signedInJar(world.url(APP, '/'), 'alice', world.idp);
-  const token = jar.get(world.url(APP), '_pomerium');
-  if (token === undefined) throw new Error('no session cookie after sign-in');
-  return { jar, token };
-}
+const signIn = (world: SignInWorld) => signedInSession(world.url(APP, '/'), ALICE, world.idp);
 
 async function storedTokens(stored: StoredSessions, token: string): Promise<SessionRecord['tokens']> {
   const record = await stored.recordOf(token);
@@ -124,12 +103,12 @@ describe.concurrent('refresh with 5-second access tokens', () => {
         ACCESS_TOKEN_TTL_SECONDS * 1000,
       );
       // Less than half its life gone: requests use the token as it is (the bug was a refresh per request).
-      expectAllOk(expect, await Promise.all([1, 2, 3].map(() => withHeader(url, token))));
+      expectAllOk(expect, await Promise.all([1, 2, 3].map(() => requestWithToken(url, token))));
       expect(Date.now() - (first.accessTokenIssuedAt ?? 0)).toBeLessThan(DUE_AFTER_MS);
       expect(grants(world)).toEqual({ refreshes: 0, refused: 0 });
 
       await untilRefreshDue(first);
-      expectAllOk(expect, await Promise.all(Array.from({ length: 20 }, () => withHeader(url, token))));
+      expectAllOk(expect, await Promise.all(Array.from({ length: 20 }, () => requestWithToken(url, token))));
       expect(grants(world)).toEqual({ refreshes: 1, refused: 0 });
       const second = await storedTokens(stored, token);
       expect(second.refreshToken).toEqual(expect.any(String));
@@ -139,7 +118,7 @@ describe.concurrent('refresh with 5-second access tokens', () => {
 
       // The IdP refuses a refresh token used twice, so this refresh works only with the rotated one.
       await untilRefreshDue(second);
-      expect((await withHeader(url, token)).status).toBe(200);
+      expect((await requestWithToken(url, token)).status).toBe(200);
       expect(grants(world)).toEqual({ refreshes: 2, refused: 0 });
       expect((await storedTokens(stored, token)).refreshToken).not.toBe(second.refreshToken);
     } finally {
@@ -148,26 +127,25 @@ describe.concurrent('refresh with 5-second access tokens', () => {
   });
 
   it('refreshes once for concurrent requests on two instances sharing Redis', async ({ expect }) => {
-    const { world, yaml, stored, close } = await startRefreshWorld();
-    const instanceB = await startGatehouse(yaml);
+    const { world, stored, close } = await startRefreshWorld();
     try {
+      const instanceB = await world.startInstance();
       const { token } = await signIn(world);
       const onA = world.url(APP, '/data');
-      const onB = new URL(`http://${APP}:${instanceB.port}/data`);
+      const onB = instanceB.hostUrl(APP, '/data');
       const first = await storedTokens(stored, token);
       await untilRefreshDue(first);
 
       const answers = await Promise.all(
-        Array.from({ length: 20 }, (_, index) => withHeader(index % 2 === 0 ? onA : onB, token)),
+        Array.from({ length: 20 }, (_, index) => requestWithToken(index % 2 === 0 ? onA : onB, token)),
       );
       expectAllOk(expect, answers);
       expect(grants(world)).toEqual({ refreshes: 1, refused: 0 });
       expect((await storedTokens(stored, token)).refreshToken).not.toBe(first.refreshToken);
       // Both now work with the refreshed record without refreshing again.
-      expectAllOk(expect, await Promise.all([onA, onB].map((url) => withHeader(url, token))));
+      expectAllOk(expect, await Promise.all([onA, onB].map((url) => requestWithToken(url, token))));
       expect(grants(world)).toEqual({ refreshes: 1, refused: 0 });
     } finally {
-      await instanceB.close();
       await close();
     }
   });
@@ -181,10 +159,10 @@ describe.concurrent('refresh with 5-second access tokens', () => {
       const browser = await signIn(world);
       const url = world.url(APP, '/data');
       const tokens = await storedTokens(stored, browser.token);
-      expect(world.idp.revokeRefreshTokens('alice')).toBe(2);
+      expect(world.idp.revokeRefreshTokens(ALICE)).toBe(2);
       await untilRefreshDue(tokens);
 
-      expect((await withHeader(url, script.token)).status).toBe(401);
+      expect((await requestWithToken(url, script.token)).status).toBe(401);
       const navigation = await requestWithCookies(url, browser.jar, { headers: NAVIGATION });
       expect(navigation.status).toBe(302);
       expect(new URL(navigation.headers.location ?? '').origin).toBe(new URL(world.idp.issuer).origin);
@@ -193,8 +171,8 @@ describe.concurrent('refresh with 5-second access tokens', () => {
       // The sessions are gone, not just refused once: the records are deleted and the IdP is not asked again.
       expect(await stored.recordOf(script.token)).toBeUndefined();
       expect(await stored.recordOf(browser.token)).toBeUndefined();
-      expect((await withHeader(url, script.token)).status).toBe(401);
-      expect((await withHeader(url, browser.token)).status).toBe(401);
+      expect((await requestWithToken(url, script.token)).status).toBe(401);
+      expect((await requestWithToken(url, browser.token)).status).toBe(401);
       expect(grants(world)).toEqual({ refreshes: 2, refused: 2 });
     } finally {
       await close();

@@ -8,7 +8,13 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { send } from '../harness/client.js';
-import { identityConfig, startSignInWorld, type SignInWorld } from '../harness/sign-in.js';
+import {
+  APP,
+  identityConfig,
+  signedInRoute,
+  startSignInWorld,
+  type SignInWorld,
+} from '../harness/sign-in.js';
 
 interface RequestKind {
   readonly name: string;
@@ -21,27 +27,17 @@ const { cases } = JSON.parse(
   readFileSync(new URL('../fixtures/request-kinds.json', import.meta.url), 'utf8'),
 ) as { cases: readonly RequestKind[] };
 
-const HOST = 'app.example.test';
 let world: SignInWorld;
 
 beforeAll(async () => {
   world = await startSignInWorld({
-    callbackHosts: [HOST],
-    config: ({ issuer, upstream }) =>
-      identityConfig(
-        issuer,
-        `routes:
-${(['auto', 'redirect', 'api'] as const)
-  .map(
-    (mode) => `  - from: http://${HOST}
-    prefix: /${mode}
-    to: ${upstream}
-    allow_any_authenticated_user: true
-    auth_mode: ${mode}
-`,
-  )
-  .join('')}`,
-      ),
+    callbackHosts: [APP],
+    config: ({ issuer, upstream }) => {
+      const routes = (['auto', 'redirect', 'api'] as const).map((mode) =>
+        signedInRoute(`http://${APP}`, upstream, `    prefix: /${mode}\n    auth_mode: ${mode}\n`),
+      );
+      return identityConfig(issuer, `routes:\n${routes.join('')}`);
+    },
   });
 });
 
@@ -53,8 +49,8 @@ describe('what an unauthenticated request gets, by request kind', () => {
   it.each(cases)('$name ($authMode): $expect', async (kind) => {
     const before = world.upstream.requests.length;
     const response = await send(world.port, `/${kind.authMode}/page?x=1`, {
-      host: `${HOST}:${world.port}`,
-      headers: { ...kind.headers, host: `${HOST}:${world.port}` },
+      host: `${APP}:${world.port}`,
+      headers: { ...kind.headers, host: `${APP}:${world.port}` },
     });
     if (kind.expect === 'redirect') {
       expect(response.status).toBe(302);

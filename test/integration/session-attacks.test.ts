@@ -17,22 +17,25 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sendRaw } from '../harness/client.js';
 import { CookieJar, requestWithCookies, signInWithoutBrowser, type HttpAnswer } from '../harness/idp.js';
-import { deleteKeysWithPrefix, SHARED_REDIS, SHARED_REDIS_URL, uniqueKeyPrefix } from '../harness/redis.js';
+import { publicRoute } from '../harness/gatehouse.js';
+import { deleteKeysWithPrefix, SHARED_REDIS, uniqueKeyPrefix } from '../harness/redis.js';
 import {
+  ALICE,
+  APP,
+  BOB,
   identityConfig,
   navigate,
   NAVIGATION,
+  redisStoreConfig,
   SHARED_SECRET,
+  signedInRoute,
   startSignInWorld,
   type SignInWorld,
 } from '../harness/sign-in.js';
 
 const run = promisify(execFile);
 
-const APP = 'app.example.test';
 const AUTH = 'auth.example.test';
-const ALICE = 'alice';
-const BOB = 'bob';
 const COOKIE = '_pomerium';
 /** A protected path and a public one, both served by the recording upstream. */
 const PROTECTED = '/private/report';
@@ -192,18 +195,8 @@ beforeAll(async () => {
     config: ({ issuer, upstream }) =>
       identityConfig(
         issuer,
-        `databroker_storage_type: redis
-databroker_storage_connection_string: ${SHARED_REDIS_URL}
-databroker_storage_key_prefix: ${JSON.stringify(keyPrefix)}
-routes:
-  - from: http://${APP}
-    prefix: /public
-    to: ${upstream}
-    allow_public_unauthenticated_access: true
-  - from: http://${APP}
-    to: ${upstream}
-    allow_any_authenticated_user: true
-`,
+        `${redisStoreConfig(keyPrefix)}routes:
+${publicRoute(`http://${APP}`, upstream, '    prefix: /public\n')}${signedInRoute(`http://${APP}`, upstream)}`,
       ),
   });
 });
@@ -529,10 +522,7 @@ describe('response splitting through redirects', () => {
           issuer,
           `authenticate_service_url: http://${AUTH}:${port}
 routes:
-  - from: http://${APP}
-    to: ${upstream}
-    allow_any_authenticated_user: true
-`,
+${signedInRoute(`http://${APP}`, upstream)}`,
         ),
     });
   });

@@ -5,84 +5,60 @@
  * pub/sub (DESIGN §3).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startGatehouse, type TestGatehouse } from '../harness/gatehouse.js';
 import { CookieJar, requestWithCookies, type HttpAnswer } from '../harness/idp.js';
-import { assertSharedRedisUp, deleteKeysWithPrefix, uniqueKeyPrefix } from '../harness/redis.js';
 import {
+  ALICE,
+  APP,
   identityConfig,
-  openStoredSessions,
-  redisStoreConfig,
-  signedInJar,
+  openSharedRedisSessions,
+  postSignOut,
+  requestWithToken,
+  signedInRoute,
+  signedInSession,
   startSignInWorld,
+  type GatehouseInstance,
+  type SharedRedisSessions,
   type SignInWorld,
-  type StoredSessions,
 } from '../harness/sign-in.js';
 
-const APP = 'app.example.test';
-const ALICE = 'alice';
 /** The session service's default: how long an instance serves a verified token from memory. */
 const CACHE_TTL_MS = 3000;
 const REVOCATION_DEADLINE_MS = 1000;
 
-const prefix = uniqueKeyPrefix();
+let redis: SharedRedisSessions;
 let world: SignInWorld;
 /** The second instance: same YAML, same secrets, same Redis prefix; the IdP knows only A's callback. */
-let instanceB: TestGatehouse;
-let stored: StoredSessions;
+let instanceB: GatehouseInstance;
 
 beforeAll(async () => {
-  await assertSharedRedisUp();
-  let yaml = '';
+  redis = await openSharedRedisSessions();
   world = await startSignInWorld({
     callbackHosts: [APP],
-    config: ({ issuer, upstream }) => {
-      yaml = identityConfig(
-        issuer,
-        `${redisStoreConfig(prefix)}routes:
-  - from: http://${APP}
-    to: ${upstream}
-    allow_any_authenticated_user: true
-`,
-      );
-      return yaml;
-    },
+    config: ({ issuer, upstream }) =>
+      identityConfig(issuer, `${redis.storeConfig}routes:\n${signedInRoute(`http://${APP}`, upstream)}`),
   });
-  instanceB = await startGatehouse(yaml);
-  stored = await openStoredSessions(prefix);
+  instanceB = await world.startInstance();
 });
 
 afterAll(async () => {
-  await instanceB?.close();
   await world?.close();
-  await stored?.close();
-  await deleteKeysWithPrefix(prefix);
+  await redis?.close();
 });
 
 const onA = (path: string) => world.url(APP, path);
-const onB = (path: string) => new URL(`http://${APP}:${instanceB.port}${path}`);
+const onB = (path: string) => instanceB.hostUrl(APP, path);
 
 /** A script's request (JSON, no navigation) carrying the session as the jar's cookie. */
 const withCookie = (url: URL, jar: CookieJar): Promise<HttpAnswer> =>
   requestWithCookies(url, jar, { headers: { accept: 'application/json' } });
 
-/** A script's request carrying the session token as X-Pomerium-Authorization, and no cookie. */
-const withHeader = (url: URL, token: string): Promise<HttpAnswer> =>
-  requestWithCookies(url, new CookieJar(), {
-    headers: { accept: 'application/json', 'x-pomerium-authorization': token },
-  });
-
-async function signInThroughA(): Promise<{ jar: CookieJar; token: string }> {
-  const jar = await signedInJar(onA('/'), ALICE, world.idp);
-  const token = jar.get(onA('/'), '_pomerium');
-  if (token === undefined) throw new Error('no session cookie after sign-in');
-  return { jar, token };
-}
+const signInThroughA = () => signedInSession(onA('/'), ALICE, world.idp);
 
 describe('two instances sharing Redis', () => {
   it('honour a session signed in through A on B, as cookie and as header token', async () => {
     const { jar, token } = await signInThroughA();
     expect((await withCookie(onB('/from-b'), jar)).status).toBe(200);
-    expect((await withHeader(onB('/from-b'), token)).status).toBe(200);
+    expect((await requestWithToken(onB('/from-b'), token)).status).toBe(200);
     const seen = world.upstream.requests.at(-1);
     expect(seen?.url).toBe('/from-b');
     expect(seen?.headers['x-pomerium-authorization']).toBeUndefined();
@@ -92,28 +68,25 @@ describe('two instances sharing Redis', () => {
     // The control for the next test: without a revocation message, A would go on honouring the session
     // until its cache entry expires, so a refusal within a second can only come from pub/sub.
     const { token } = await signInThroughA();
-    expect((await withHeader(onA('/'), token)).status).toBe(200);
-    await stored.deleteQuietly(token);
-    expect((await withHeader(onA('/'), token)).status).toBe(200);
+    expect((await requestWithToken(onA('/'), token)).status).toBe(200);
+    await redis.stored.deleteQuietly(token);
+    expect((await requestWithToken(onA('/'), token)).status).toBe(200);
     // B never cached it and reads the store: the session is gone.
-    expect((await withHeader(onB('/'), token)).status).toBe(401);
+    expect((await requestWithToken(onB('/'), token)).status).toBe(401);
   });
 
   it('end the session on A within a second of a sign-out on B, though A had it cached', async () => {
     const { jar, token } = await signInThroughA();
     const cachedAt = Date.now();
     expect((await withCookie(onA('/'), jar)).status).toBe(200);
-    expect((await withHeader(onA('/'), token)).status).toBe(200);
-    expect((await withHeader(onB('/'), token)).status).toBe(200);
+    expect((await requestWithToken(onA('/'), token)).status).toBe(200);
+    expect((await requestWithToken(onB('/'), token)).status).toBe(200);
 
-    const signOut = await requestWithCookies(onB('/.pomerium/sign_out'), jar, {
-      method: 'POST',
-      headers: { accept: 'application/json', 'sec-fetch-site': 'same-origin' },
-    });
+    const signOut = await postSignOut(onB('/.pomerium/sign_out'), jar);
     const signedOutAt = Date.now();
     expect(signOut.status).toBe(200);
     expect(JSON.parse(signOut.body)).toMatchObject({ signed_out: true });
-    expect((await withHeader(onB('/'), token)).status).toBe(401);
+    expect((await requestWithToken(onB('/'), token)).status).toBe(401);
 
     // The jar dropped the cookie B cleared; A is asked with the cookie a browser on A would still hold.
     const staleCookie = new CookieJar();
@@ -122,7 +95,7 @@ describe('two instances sharing Redis', () => {
     while (Date.now() - signedOutAt < REVOCATION_DEADLINE_MS) {
       const [cookie, header] = await Promise.all([
         withCookie(onA('/'), staleCookie),
-        withHeader(onA('/'), token),
+        requestWithToken(onA('/'), token),
       ]);
       if (cookie.status === 401 && header.status === 401) {
         refusedAt = Date.now();
@@ -138,6 +111,6 @@ describe('two instances sharing Redis', () => {
     expect((refusedAt ?? Infinity) - signedOutAt).toBeLessThan(REVOCATION_DEADLINE_MS);
     // A's cache entry would still have been fresh: the refusal came from the revocation message.
     expect((refusedAt ?? Infinity) - cachedAt).toBeLessThan(CACHE_TTL_MS);
-    expect(await stored.recordOf(token)).toBeUndefined();
+    expect(await redis.stored.recordOf(token)).toBeUndefined();
   });
 });

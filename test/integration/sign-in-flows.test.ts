@@ -12,6 +12,8 @@ import { MemoryStore } from '../../src/store/memory-store.js';
 import { CookieJar, requestWithCookies, signInWithoutBrowser, type HttpAnswer } from '../harness/idp.js';
 import { handoffCodeOf, handoffFixture, handoffHostOf } from '../harness/login-fixtures.js';
 import {
+  ALICE,
+  APP,
   beginSignIn,
   errorCodeOf,
   identityConfig,
@@ -19,31 +21,24 @@ import {
   NAVIGATION,
   sessionCookiesSet,
   signedInJar,
+  signedInRoute,
   startSignInWorld,
   type SignInWorld,
 } from '../harness/sign-in.js';
 
-const APP = 'app.example.test';
 const API = 'api.example.test';
 const AUTH = 'auth.example.test';
 /** Outside `cookie_domain`: reached through the hand-off. */
 const OTHER = 'other.test';
-const ALICE = 'alice';
-
-const protectedRoute = (host: string, upstream: string) => `  - from: http://${host}
-    to: ${upstream}
-    allow_any_authenticated_user: true
-`;
 
 /** Each host is its own callback host; `cookie` is the `cookie_domain` line, if any. */
 function perHostWorld(cookie: string): Promise<SignInWorld> {
   return startSignInWorld({
     callbackHosts: [APP, API],
-    config: ({ issuer, upstream }) =>
-      identityConfig(
-        issuer,
-        `${cookie}routes:\n${protectedRoute(APP, upstream)}${protectedRoute(API, upstream)}`,
-      ),
+    config: ({ issuer, upstream }) => {
+      const routes = [APP, API].map((host) => signedInRoute(`http://${host}`, upstream)).join('');
+      return identityConfig(issuer, `${cookie}routes:\n${routes}`);
+    },
   });
 }
 
@@ -64,7 +59,7 @@ beforeAll(async () => {
           `authenticate_service_url: http://${AUTH}:${port}
 cookie_domain: .example.test
 routes:
-${protectedRoute(APP, upstream)}${protectedRoute(OTHER, upstream)}`,
+${signedInRoute(`http://${APP}`, upstream)}${signedInRoute(`http://${OTHER}`, upstream)}`,
         ),
     }),
   ]);

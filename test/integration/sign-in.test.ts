@@ -4,21 +4,23 @@
  * shortcuts, /.pomerium/user, and the 401 a script gets instead of a redirect.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { publicRoute } from '../harness/gatehouse.js';
 import { CookieJar, requestWithCookies } from '../harness/idp.js';
 import {
+  ALICE,
+  ALICE_EMAIL,
+  APP,
+  BOB,
+  BOB_EMAIL,
   identityConfig,
   navigate,
   NAVIGATION,
   signedInJar,
+  signedInRoute,
+  signedInSession,
   startSignInWorld,
   type SignInWorld,
 } from '../harness/sign-in.js';
-
-const APP = 'app.example.test';
-/** Dev IdP user ids (the sign-in form's values) and their emails. */
-const ALICE = 'alice';
-const BOB = 'bob';
-const ALICE_EMAIL = 'alice@example.com';
 
 let world: SignInWorld;
 
@@ -33,14 +35,7 @@ beforeAll(async () => {
     prefix: /admin
     to: ${upstream}
     allowed_users: [${ALICE_EMAIL}]
-  - from: http://${APP}
-    prefix: /public
-    to: ${upstream}
-    allow_public_unauthenticated_access: true
-  - from: http://${APP}
-    to: ${upstream}
-    allow_any_authenticated_user: true
-`,
+${publicRoute(`http://${APP}`, upstream, '    prefix: /public\n')}${signedInRoute(`http://${APP}`, upstream)}`,
       ),
   });
 });
@@ -64,8 +59,7 @@ describe('browser sign-in', () => {
   });
 
   it('cuts only the session cookie out of Cookie; the app’s own cookies reach it unchanged', async () => {
-    const jar = await signedInJar(world.url(APP, '/'), ALICE, world.idp);
-    const token = jar.get(world.url(APP), '_pomerium');
+    const { token } = await signedInSession(world.url(APP, '/'), ALICE, world.idp);
     const answer = await requestWithCookies(world.url(APP, '/cart'), new CookieJar(), {
       headers: { cookie: `theme=dark; _pomerium=${token}; cart=a%20b` },
     });
@@ -88,12 +82,10 @@ describe('browser sign-in', () => {
     expect(lines).toContainEqual(
       expect.objectContaining({
         msg: 'access denied by the route’s access rule',
-        user: 'bob@contractor.example',
+        user: BOB_EMAIL,
       }),
     );
-    expect(lines).toContainEqual(
-      expect.objectContaining({ msg: 'request', status: 403, user: 'bob@contractor.example' }),
-    );
+    expect(lines).toContainEqual(expect.objectContaining({ msg: 'request', status: 403, user: BOB_EMAIL }));
   });
 
   it('reports the signed-in user at /.pomerium/user and 401 when nobody is', async () => {
@@ -144,8 +136,7 @@ describe('401 or 302', () => {
 
 describe('header tokens', () => {
   it('accepts the session token in each header form and strips it before the upstream', async () => {
-    const jar = await signedInJar(world.url(APP, '/'), ALICE, world.idp);
-    const token = jar.get(world.url(APP), '_pomerium') ?? '';
+    const { token } = await signedInSession(world.url(APP, '/'), ALICE, world.idp);
     const forms = [
       { 'x-pomerium-authorization': token },
       { authorization: `Pomerium ${token}` },
@@ -161,8 +152,7 @@ describe('header tokens', () => {
   });
 
   it('passes a plain Bearer token through to the upstream, and answers an invalid Pomerium token 401', async () => {
-    const jar = await signedInJar(world.url(APP, '/'), ALICE, world.idp);
-    const token = jar.get(world.url(APP), '_pomerium') ?? '';
+    const { jar, token } = await signedInSession(world.url(APP, '/'), ALICE, world.idp);
     const answer = await requestWithCookies(world.url(APP, '/api'), new CookieJar(), {
       headers: { 'x-pomerium-authorization': token, authorization: 'Bearer upstream-token' },
     });

@@ -7,16 +7,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CookieJar, requestWithCookies, signOutWithoutBrowser, type HttpAnswer } from '../harness/idp.js';
 import {
+  ALICE,
+  APP,
   errorCodeOf,
   identityConfig,
   NAVIGATION,
-  signedInJar,
+  signedInRoute,
+  signedInSession,
   startSignInWorld,
   type SignInWorld,
 } from '../harness/sign-in.js';
 
-const APP = 'app.example.test';
-const ALICE = 'alice';
 const SIGN_OUT = '/.pomerium/sign_out';
 const JSON_CLIENT = { accept: 'application/json' } as const;
 
@@ -32,10 +33,7 @@ beforeAll(async () => {
         issuer,
         `signout_redirect_url: ${signedOutPage(port)}
 routes:
-  - from: http://${APP}
-    to: ${upstream}
-    allow_any_authenticated_user: true
-`,
+${signedInRoute(`http://${APP}`, upstream)}`,
       ),
   });
 });
@@ -49,12 +47,7 @@ function submittedFromTheSite(): Record<string, string> {
   return { ...NAVIGATION, 'sec-fetch-site': 'same-origin', origin: world.url(APP).origin };
 }
 
-async function signedIn(): Promise<{ jar: CookieJar; token: string }> {
-  const jar = await signedInJar(world.url(APP, '/'), ALICE, world.idp);
-  const token = jar.get(world.url(APP), '_pomerium');
-  if (token === undefined) throw new Error('signing in set no cookie');
-  return { jar, token };
-}
+const signedIn = () => signedInSession(world.url(APP, '/'), ALICE, world.idp);
 
 /** What a script presenting `headers` gets from a protected page. */
 function fetchPage(headers: Record<string, string>): Promise<HttpAnswer> {

@@ -5,8 +5,8 @@
  * so `workers: 2` with the memory store is refused when the config loads.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startDevIdp, type DevIdp } from '../../src/demo/dev-idp.js';
-import { CookieJar, requestWithCookies, type HttpAnswer } from '../harness/idp.js';
+import type { DevIdp } from '../../src/demo/dev-idp.js';
+import { requestWithCookies, type HttpAnswer } from '../harness/idp.js';
 import {
   cleanUpCli,
   pollUntil,
@@ -17,15 +17,18 @@ import {
 } from '../harness/process.js';
 import { assertSharedRedisUp, deleteKeysWithPrefix, uniqueKeyPrefix } from '../harness/redis.js';
 import {
-  CLIENT_ID,
-  CLIENT_SECRET,
+  ALICE,
+  APP,
   identityConfig,
+  postSignOut,
   redisStoreConfig,
-  signedInJar,
+  requestWithToken,
+  signedInRoute,
+  signedInSession,
+  startSignInIdp,
 } from '../harness/sign-in.js';
 import { startUpstream, unusedPort, type TestUpstream } from '../harness/upstream.js';
 
-const APP = 'app.example.test';
 const prefix = uniqueKeyPrefix();
 let port: number;
 let idp: DevIdp;
@@ -35,17 +38,7 @@ beforeAll(async () => {
   await assertSharedRedisUp();
   // The CLI listens on a port chosen now, so the IdP can register its callback.
   port = await unusedPort();
-  idp = await startDevIdp({
-    host: '127.0.0.1',
-    port: 0,
-    clients: [
-      {
-        client_id: CLIENT_ID,
-        client_secret: CLIENT_SECRET,
-        redirect_uris: [`http://${APP}:${port}/oauth2/callback`],
-      },
-    ],
-  });
+  idp = await startSignInIdp({ port, callbackHosts: [APP] });
   upstream = await startUpstream();
 });
 afterEach(cleanUpCli);
@@ -57,23 +50,14 @@ afterAll(async () => {
 
 /** Two workers, sign-in required on APP. */
 function workersYaml(store: string): string {
-  return `workers: 2\n${identityConfig(
-    idp.issuer,
-    `${store}routes:
-  - from: http://${APP}
-    to: ${upstream.url}
-    allow_any_authenticated_user: true
-`,
-  )}`;
+  const routes = `routes:\n${signedInRoute(`http://${APP}`, upstream.url)}`;
+  return `workers: 2\n${identityConfig(idp.issuer, `${store}${routes}`)}`;
 }
 
 const url = (path: string) => new URL(`http://${APP}:${port}${path}`);
 
 /** Each request on a fresh connection, so the primary hands them to the workers in turn. */
-const withHeader = (path: string, token: string): Promise<HttpAnswer> =>
-  requestWithCookies(url(path), new CookieJar(), {
-    headers: { accept: 'application/json', 'x-pomerium-authorization': token },
-  });
+const withHeader = (path: string, token: string): Promise<HttpAnswer> => requestWithToken(url(path), token);
 
 /** The workers whose access log shows `path` answered with `status`. */
 function workersAnswering(gatehouse: ListeningCli, path: string, status: number): Set<unknown> {
@@ -91,8 +75,7 @@ describe('workers: 2 with the Redis store', () => {
       ADDRESS: `127.0.0.1:${port}`,
     });
     // The login transaction and the session each pass between workers: sign-in spans several requests.
-    const jar = await signedInJar(url('/'), 'alice', idp);
-    const token = jar.get(url('/'), '_pomerium') ?? '';
+    const { jar, token } = await signedInSession(url('/'), ALICE, idp);
 
     for (let request = 0; request < 10; request += 1) {
       expect((await requestWithCookies(url('/in'), jar)).status).toBe(200);
@@ -103,10 +86,7 @@ describe('workers: 2 with the Redis store', () => {
     );
     expect(workersAnswering(gatehouse, '/in', 200)).toEqual(new Set([1, 2]));
 
-    const signOut = await requestWithCookies(url('/.pomerium/sign_out'), jar, {
-      method: 'POST',
-      headers: { accept: 'application/json', 'sec-fetch-site': 'same-origin' },
-    });
+    const signOut = await postSignOut(url('/.pomerium/sign_out'), jar);
     expect(signOut.status).toBe(200);
     // The worker that did not sign out drops its cached copy when the revocation message arrives.
     await pollUntil(
