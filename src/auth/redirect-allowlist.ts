@@ -18,7 +18,7 @@ import {
   isLoopbackHost,
   withoutTrailingDot,
 } from '../config/redirect-hosts.js';
-import { compileHostPattern } from '../routing/host-pattern.js';
+import { compileHostPattern } from '../shared/host-pattern.js';
 
 /** RFC 3986 §3.2: the authority ends at the next `/`, `?` or `#` (`\` is refused before this runs). */
 const AUTHORITY_END = /[/?#]/;

@@ -9,7 +9,8 @@
  * 5. `*_file` keys read, certificates and keys made PEM (`secrets.ts`);
  * 6. the schema, with keys it does not know classified (`pomerium-keys.ts`);
  * 7. cross-key checks of each route (`validate-routes.ts`);
- * 8. cross-key checks of sign-in on the parsed config (`validate-identity.ts`).
+ * 8. cross-key checks of sign-in and of CORS on the parsed config (`validate-identity.ts`,
+ *    `validate-cors.ts`).
  *
  * Pure apart from `source.readFile`. This is the one importer of `yaml`.
  */
@@ -24,6 +25,7 @@ import { configSchema, type GatehouseConfig } from './schema.js';
 import { describeIssue, problemsOfIssue, type ProblemAt } from './schema-issues.js';
 import { resolveSecrets, type ReadFile } from './secrets.js';
 import type { Parsed } from './urls.js';
+import { validateCors } from './validate-cors.js';
 import { validateIdentity } from './validate-identity.js';
 import { validateRoutes } from './validate-routes.js';
 import { validateServer } from './validate-server.js';
@@ -207,12 +209,14 @@ export function parseConfig(source: ConfigSource): ConfigResult {
   problems.push(...resolveSecrets(draft, source.readFile));
   const schema = validateSchema(draft);
   problems.push(...schema.problems, ...validateRoutes(draft.routes));
-  if (schema.config !== undefined) problems.push(...validateIdentity(schema.config));
+  const cors = validateCors(schema.config?.routes ?? []);
+  if (schema.config !== undefined) problems.push(...validateIdentity(schema.config), ...cors.problems);
 
   const locate = locator(draft, env.variables, legacy.count);
-  const warnings = inFileOrder([...document.warnings, ...legacy.warnings, ...schema.warnings], keyOrder).map(
-    locate,
-  );
+  const warnings = inFileOrder(
+    [...document.warnings, ...legacy.warnings, ...schema.warnings, ...cors.warnings],
+    keyOrder,
+  ).map(locate);
   if (problems.length > 0 || schema.config === undefined) {
     return { ok: false, problems: inFileOrder(problems, keyOrder).map(locate), warnings };
   }

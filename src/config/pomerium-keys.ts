@@ -113,8 +113,6 @@ const rules: readonly KeyRule[] = [
   { key: 'allowed_idp_claims', scopes: ROUTE, comingWith: 'access policies' },
   { key: 'policy', scopes: ROUTE, comingWith: 'access policies' },
   { key: 'policy_file', scopes: ROUTE, comingWith: 'access policies' },
-  { key: 'cors_allow_preflight', scopes: ROUTE, comingWith: 'CORS' },
-  { key: 'cors', scopes: ROUTE, comingWith: 'CORS' },
   { key: 'dynamic_upstream', scopes: ROUTE, comingWith: 'dynamic upstreams' },
 ];
 

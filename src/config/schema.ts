@@ -10,6 +10,7 @@
 import { z } from 'zod';
 import { logLevels } from '../shared/logger.js';
 import { DEFAULT_COOKIE_NAME } from './cookie-settings.js';
+import { parseOriginEntry } from './cors-origins.js';
 import { parseDuration } from './duration.js';
 import { knownIdpProviders } from './idp-providers.js';
 import { parseRouteFrom, parseUpstreamUrl, type Parsed } from './urls.js';
@@ -59,6 +60,53 @@ const httpUrl = z.string().refine((text) => {
     return false;
   }
 }, 'must be an absolute http:// or https:// URL');
+
+/** RFC 9110 §9.1: a method is a token; compared case-sensitively (Fetch: "byte-case-sensitive"). */
+const methodToken = z.string().regex(HEADER_NAME, 'is not a valid method token');
+
+/** A route's `cors:` block (DESIGN 5): the CORS policy the proxy answers itself. */
+export const corsSchema = z.strictObject({
+  allowed_origins: z
+    .array(z.string().transform(parsedWith(parseOriginEntry)))
+    .min(1, 'needs at least one origin')
+    .meta({
+      type: 'list of origins',
+      description:
+        'Origins whose scripts may read responses: `https://app.example.com`, `https://*.example.com` ' +
+        '(one or more labels, never the apex), `/regex/` (full match), `null`, or `*`.',
+    }),
+  allowed_methods: z
+    .array(z.union([z.literal('*'), methodToken]))
+    .default(['GET', 'HEAD', 'POST'])
+    .describe('Methods a preflight may ask for (case-sensitive); `*` for any, without credentials only.'),
+  allowed_headers: z
+    .array(z.union([z.literal('*'), headerName]))
+    .default([])
+    .describe('Request headers a preflight may ask for; `*` for any except `Authorization`.'),
+  exposed_headers: z
+    .array(z.union([z.literal('*'), headerName]))
+    .default([])
+    .describe('Response headers scripts may read beyond the CORS-safelisted ones.'),
+  allow_credentials: z
+    .boolean()
+    .default(false)
+    .describe('Let scripts send cookies and read the answers (`credentials: "include"`).'),
+  max_age: z
+    .int()
+    .optional()
+    .describe('Seconds a browser may cache a preflight answer (`Access-Control-Max-Age`).'),
+  allow_private_network: z
+    .boolean()
+    .default(false)
+    .describe('Answer Private Network Access preflights (`Access-Control-Allow-Private-Network`).'),
+  allow_any_origin_with_credentials: z
+    .boolean()
+    .default(false)
+    .describe(
+      'With `*` and `allow_credentials`: echo any origin with credentials. Any website can then act as ' +
+        'the signed-in user; for open APIs only, and warned about at every start.',
+    ),
+});
 
 /** A route's `auth_mode` (DESIGN 4.3): what an unauthenticated request gets. */
 export const authModes = ['auto', 'redirect', 'api'] as const;
@@ -142,6 +190,16 @@ export const routeSchema = z.strictObject({
     .default([])
     .describe(
       'Let in users whose email (exactly one `@`) is in one of these domains; subdomains do not count.',
+    ),
+  cors: corsSchema
+    .optional()
+    .describe('The CORS policy Gatehouse answers for this route (see the CORS guides).'),
+  cors_allow_preflight: z
+    .boolean()
+    .default(false)
+    .describe(
+      "Pomerium's switch: let CORS preflights through without a session, to be answered by the upstream. " +
+        'Redundant next to `cors`, which answers them itself.',
     ),
   auth_mode: z
     .enum(authModes)
@@ -287,3 +345,4 @@ export const configSchema = z.strictObject({
 export type RouteConfig = z.output<typeof routeSchema>;
 export type GatehouseConfig = z.output<typeof configSchema>;
 export type AuthMode = (typeof authModes)[number];
+export type CorsConfig = z.output<typeof corsSchema>;

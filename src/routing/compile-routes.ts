@@ -8,7 +8,7 @@
 import { countCaptureGroups, parseSubstitution, type SubstitutionPart } from '../config/regex-rewrite.js';
 import type { RouteConfig } from '../config/schema.js';
 import type { RouteFrom } from '../config/urls.js';
-import { compileHostPattern } from './host-pattern.js';
+import { compileHostPattern } from '../shared/host-pattern.js';
 
 export interface CompiledRoute {
   /** Position in the config's route list. */

@@ -30,6 +30,13 @@ export interface RequestContext {
   query: string;
   /** Filled by match-route. */
   route: RouteRuntime | undefined;
+  /**
+   * Filled by answer-preflight: `answered` when the proxy answered a CORS preflight itself, `forwarded` when
+   * Pomerium's `cors_allow_preflight` lets it through to the upstream without a session.
+   */
+  preflight: 'none' | 'answered' | 'forwarded';
+  /** The route whose CORS policy applies to this request's answers, once looked up (see cors-route.ts). */
+  corsRoute: RouteRuntime | null | undefined;
   /** Filled by authenticate: the signed-in user's session, when the request carries a valid one. */
   session: Session | undefined;
   /** Filled by prepare-upstream. */
@@ -68,6 +75,8 @@ export function createContext(input: ContextInput): RequestContext {
     path: '',
     query: '',
     route: undefined,
+    preflight: 'none',
+    corsRoute: undefined,
     session: undefined,
     upstream: undefined,
     upstreamPath: '',

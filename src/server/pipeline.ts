@@ -6,6 +6,7 @@ import type { EndpointApp } from './endpoints/endpoint-app.js';
 import { renderError } from './render-error.js';
 import { acceptRequest } from './stages/accept-request.js';
 import { answerEndpoint } from './stages/answer-endpoint.js';
+import { answerPreflight } from './stages/answer-preflight.js';
 import { authenticate } from './stages/authenticate.js';
 import { authorize } from './stages/authorize.js';
 import { forwardRequest } from './stages/forward-request.js';
@@ -29,6 +30,7 @@ export interface PipelineDeps {
 export function createPipeline(deps: PipelineDeps): (ctx: RequestContext) => Promise<void> {
   const stages: readonly Stage[] = [
     acceptRequest, //               client address, Host, normalized path
+    answerPreflight, //             CORS preflights on cors routes, before endpoints and authentication
     answerEndpoint(deps.endpoints), // /ping, /healthz, /readyz, sign-in and sign-out, /.pomerium/user
     matchRoute, //                  first route whose from + path matcher fit, else 404
     authenticate, //                the session the request presents, on routes that are not public

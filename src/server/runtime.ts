@@ -1,6 +1,7 @@
 import { compileAccessShortcuts, type AccessCheck } from '../auth/access-shortcuts.js';
 import type { AuthMode, GatehouseConfig } from '../config/schema.js';
 import { needsSignIn } from '../config/validate-identity.js';
+import { compileCorsPolicy, type CorsPolicy } from '../cors/policy.js';
 import { compileRoutes, type CompiledRoute, type RouteTable } from '../routing/compile-routes.js';
 import { createUpstreamPool, type UpstreamPool } from '../proxy/upstream-pool.js';
 import { compileIpRanges } from '../shared/ip-range.js';
@@ -25,6 +26,10 @@ export interface RouteRuntime {
   /** `allow_public_unauthenticated_access`: no session is read and none is needed. */
   readonly isPublic: boolean;
   readonly authMode: AuthMode;
+  /** The route's `cors:` policy, answered by the proxy itself. */
+  readonly cors: CorsPolicy | undefined;
+  /** Pomerium's `cors_allow_preflight`: preflights pass without a session, to the upstream. */
+  readonly corsAllowPreflight: boolean;
 }
 
 /**
@@ -74,6 +79,8 @@ export async function buildRuntime(config: GatehouseConfig, services: RuntimeSer
       access: compileAccessShortcuts(routeConfig),
       isPublic: routeConfig.allow_public_unauthenticated_access,
       authMode: routeConfig.auth_mode,
+      cors: routeConfig.cors === undefined ? undefined : compileCorsPolicy(routeConfig.cors),
+      corsAllowPreflight: routeConfig.cors_allow_preflight,
       pool: createUpstreamPool({
         targets: routeConfig.to,
         tlsSkipVerify: routeConfig.tls_skip_verify,

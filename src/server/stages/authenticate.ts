@@ -12,7 +12,8 @@ import { answerUnauthenticated } from '../sign-in.js';
 export function authenticate(ctx: RequestContext): StageResult | Promise<StageResult> {
   const route = ctx.route;
   if (!route) throw new TypeError('authenticate runs after matchRoute');
-  if (route.isPublic) return 'next';
+  // Pomerium's cors_allow_preflight: a preflight carries no credentials and is authorized as it is.
+  if (route.isPublic || ctx.preflight === 'forwarded') return 'next';
   const identity = ctx.runtime.identity;
   if (!identity) throw new GatehouseError('ERR_INTERNAL', 'a protected route without sign-in configured');
   return readRequestSession(ctx, identity).then((found) => {

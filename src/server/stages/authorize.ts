@@ -10,7 +10,8 @@ import { answerUnauthenticated } from '../sign-in.js';
 export function authorize(ctx: RequestContext): StageResult | Promise<StageResult> {
   const route = ctx.route;
   if (!route) throw new TypeError('authorize runs after matchRoute');
-  if (route.isPublic) return 'next';
+  // Pomerium's cors_allow_preflight: a preflight carries no credentials and is authorized as it is.
+  if (route.isPublic || ctx.preflight === 'forwarded') return 'next';
   const record = ctx.session?.record;
   const decision = route.access(record && { userId: record.userId, email: record.email });
   if (decision === 'allow') return 'next';
