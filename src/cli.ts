@@ -130,7 +130,8 @@ async function runDemo(): Promise<number> {
       process.stderr.write(
         `\nGatehouse demo is running. Open http://localhost:${url.port}/api/ in a browser\n` +
           `and sign in as alice@example.com or bob@contractor.example (the bundled development IdP).\n` +
-          `http://localhost:${url.port}/public/ needs no sign-in; /admin/ lets only alice in.\n` +
+          `http://localhost:${url.port}/public/ needs no sign-in; /admin/ lets only alice in;\n` +
+          `http://localhost:${url.port}/app/ is a single-page app calling the API.\n` +
           `JSON access logs follow on stdout. Ctrl-C stops it.\n\n`,
       ),
     onStopped: () => parts.close(),

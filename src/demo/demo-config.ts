@@ -34,6 +34,11 @@ cookie_secret: ${setup.cookieSecret}
 cookie_secure: false
 signout_redirect_url: ${setup.signoutRedirectUrl}
 routes:
+  # The single-page app's page is public; the API it calls (/api below) needs sign-in.
+  - from: http://localhost
+    path: /app/
+    to: ${upstream}
+    allow_public_unauthenticated_access: true
   # Anyone may read this one.
   - from: http://localhost
     prefix: /public

@@ -81,6 +81,20 @@ describe('gatehouse demo', () => {
     expect(publicPage.status).toBe(200);
     expect((JSON.parse(publicPage.body) as SampleApiAnswer).headers['x-demo-visitor']).toBe('newcomer');
 
+    // The single-page app is public; its "Sign in" link returns to it after signing in.
+    const spa = await send(port, '/app/', { host: url.host });
+    expect(spa.status).toBe(200);
+    expect(spa.headers['content-type']).toMatch(/^text\/html/);
+    expect(spa.body).toContain('Gatehouse demo SPA');
+    const spaUrl = new URL('/app/', url);
+    const signInLink = new URL(
+      `/.pomerium/sign_in?pomerium_redirect_uri=${encodeURIComponent(spaUrl.href)}`,
+      url,
+    );
+    const backToSpa = await signInThroughDemo(signInLink, 'alice', new CookieJar());
+    expect(backToSpa.url.href).toBe(spaUrl.href);
+    expect(backToSpa.answer.status).toBe(200);
+
     // The demo runs the sample API and the IdP inside its own process: nothing to orphan.
     expect(childProcessIds(demo.pid)).toEqual([]);
     const sampleApiPort = Number(new URL(`http://${answer.headers.host}`).port);
