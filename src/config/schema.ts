@@ -13,7 +13,8 @@ import { DEFAULT_COOKIE_NAME } from './cookie-settings.js';
 import { parseOriginEntry } from './cors-origins.js';
 import { parseDuration } from './duration.js';
 import { knownIdpProviders } from './idp-providers.js';
-import { parseRouteFrom, parseUpstreamUrl, type Parsed } from './urls.js';
+import { checkStaticTargets } from './static-root.js';
+import { parseRouteFrom, parseRouteTarget, type Parsed } from './urls.js';
 
 /** Header names are RFC 9110 §5.6.2 tokens. */
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -126,12 +127,21 @@ export const routeSchema = z.strictObject({
   to: z
     .union([z.string(), z.array(z.string()).min(1, 'needs at least one upstream URL')])
     .transform((to) => (typeof to === 'string' ? [to] : to))
-    .pipe(z.array(z.string().transform(parsedWith(parseUpstreamUrl))))
+    .pipe(
+      z.array(z.string().transform(parsedWith(parseRouteTarget))).superRefine((targets, ctx) => {
+        for (const { index, message } of checkStaticTargets(targets)) {
+          ctx.addIssue({ code: 'custom', message, path: [index] });
+        }
+      }),
+    )
     .meta({
       type: 'URL or list of URLs',
       description:
         'The upstream URL, or a list used round robin. `http` or `https`; a path in the URL is put ' +
-        'before the request path.',
+        'before the request path. Or `file:///dir` alone: serve the static files of an SPA from that ' +
+        'directory (must exist at load; GET and HEAD; `index.html` for paths that are not files and whose ' +
+        'last segment has no extension; no listings; nothing outside the directory). The rewritten path ' +
+        'names the file, so `prefix: /app` wants `prefix_rewrite: /`.',
     }),
   prefix: z.string().optional().describe('Match paths equal to this or below it (segment-aware).'),
   path: z.string().optional().describe('Match exactly this path.'),

@@ -2,6 +2,7 @@
  * Parsing of the two URL-shaped route keys, `from` and `to`, into plain data the router and the
  * forwarder use without parsing again. Each returns a value or a message saying what is wrong.
  */
+import { normalize } from 'node:path';
 
 export interface RouteFrom {
   readonly url: string;
@@ -23,6 +24,21 @@ export interface UpstreamUrl {
   readonly servername: string;
   /** A path prefix from the URL, without a trailing slash (`''` when the URL has none). */
   readonly basePath: string;
+}
+
+/** A `to: file:///dir` target: the route serves the files under `root` instead of forwarding. */
+export interface StaticRoot {
+  readonly url: string;
+  readonly protocol: 'file:';
+  /** Absolute, normalized, without a trailing slash; never `/` itself. */
+  readonly root: string;
+}
+
+/** One entry of a route's `to`. */
+export type RouteTarget = UpstreamUrl | StaticRoot;
+
+export function isStaticRoot(target: RouteTarget): target is StaticRoot {
+  return target.protocol === 'file:';
 }
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; message: string };
@@ -114,4 +130,48 @@ export function parseUpstreamUrl(url: string): Parsed<UpstreamUrl> {
       basePath: parsed.pathname.replace(/\/+$/, ''),
     },
   };
+}
+
+const FILE_URL = /^file:(.*)$/is;
+// eslint-disable-next-line no-control-regex -- control characters are exactly what this looks for
+const CONTROL_CHARACTER = /[\x00-\x1f\x7f]/;
+
+/**
+ * `file:///dir` only: no host (`file://host/dir` names another machine), an absolute path, no query or
+ * fragment. Percent escapes in the path are decoded (`file:///srv/my%20app`). Whether the directory
+ * exists is checked where the config is validated (static-root.ts), not here.
+ */
+export function parseStaticRoot(url: string): Parsed<StaticRoot> {
+  const match = FILE_URL.exec(url.trim());
+  const rest = match?.[1] ?? '';
+  if (!rest.startsWith('//')) {
+    return {
+      ok: false,
+      message: 'must be file:/// followed by an absolute directory path, like file:///srv/app',
+    };
+  }
+  const afterSlashes = rest.slice(2);
+  if (!afterSlashes.startsWith('/')) {
+    return {
+      ok: false,
+      message:
+        'may not name a host; write file:/// followed by an absolute directory path, like file:///srv/app',
+    };
+  }
+  if (/[?#]/.test(afterSlashes)) return { ok: false, message: 'may not contain a query or fragment' };
+  let path: string;
+  try {
+    path = decodeURIComponent(afterSlashes);
+  } catch {
+    return { ok: false, message: 'has an invalid percent escape in its path' };
+  }
+  if (CONTROL_CHARACTER.test(path)) return { ok: false, message: 'may not contain control characters' };
+  const root = normalize(path).replace(/\/+$/, '');
+  if (root === '') return { ok: false, message: 'may not serve the whole file system; name a directory' };
+  return { ok: true, value: { url, protocol: 'file:', root } };
+}
+
+/** One `to` entry: an http(s) upstream, or a `file:///dir` to serve files from. */
+export function parseRouteTarget(url: string): Parsed<RouteTarget> {
+  return FILE_URL.test(url.trim()) ? parseStaticRoot(url) : parseUpstreamUrl(url);
 }

@@ -12,6 +12,7 @@ import { authorize } from './stages/authorize.js';
 import { forwardRequest } from './stages/forward-request.js';
 import { matchRoute } from './stages/match-route.js';
 import { prepareUpstream } from './stages/prepare-upstream.js';
+import { serveStaticFiles } from './stages/serve-static-files.js';
 
 /** `next` hands the request to the following stage; `done` means a response is on its way. */
 export type StageResult = 'next' | 'done';
@@ -35,6 +36,7 @@ export function createPipeline(deps: PipelineDeps): (ctx: RequestContext) => Pro
     matchRoute, //                  first route whose from + path matcher fit, else 404
     authenticate, //                the session the request presents, on routes that are not public
     authorize, //                   the route's access rule: go on, sign in (302/401) or 403
+    serveStaticFiles, //            a file:///dir route answers from its directory
     prepareUpstream, //             upstream, rewritten path, clean request headers, credentials removed
     forwardRequest(deps.webSockets), // stream to the upstream and back, or upgrade
   ];

@@ -3,6 +3,8 @@ import type { AuthMode, GatehouseConfig } from '../config/schema.js';
 import { needsSignIn } from '../config/validate-identity.js';
 import { compileCorsPolicy, type CorsPolicy } from '../cors/policy.js';
 import { compileRoutes, type CompiledRoute, type RouteTable } from '../routing/compile-routes.js';
+import { isStaticRoot } from '../config/urls.js';
+import { createStaticFiles, type StaticFiles } from '../proxy/static-files.js';
 import { createUpstreamPool, type UpstreamPool } from '../proxy/upstream-pool.js';
 import { compileIpRanges } from '../shared/ip-range.js';
 import type { Clock } from '../shared/clock.js';
@@ -17,7 +19,9 @@ const DEFAULT_IDLE_TIMEOUT_MS = 5 * 60_000;
 /** Everything a request needs from one route, resolved when the config loads. */
 export interface RouteRuntime {
   readonly route: CompiledRoute;
-  readonly pool: UpstreamPool;
+  /** The upstream connections; undefined on a `file:///dir` route, which has `staticFiles` instead. */
+  readonly pool: UpstreamPool | undefined;
+  readonly staticFiles: StaticFiles | undefined;
   readonly timeoutMs: number;
   readonly idleTimeoutMs: number;
   readonly responseHeaders: ResponseHeaderPlan;
@@ -71,6 +75,9 @@ export async function buildRuntime(config: GatehouseConfig, services: RuntimeSer
     const { config: routeConfig } = route;
     const timeoutMs = routeConfig.timeout ?? config.default_upstream_timeout;
     const idleTimeoutMs = routeConfig.idle_timeout ?? DEFAULT_IDLE_TIMEOUT_MS;
+    // The config allows a `file:` target only as the route's one `to` entry.
+    const staticRoot = routeConfig.to.find(isStaticRoot);
+    const upstreams = routeConfig.to.filter((target) => !isStaticRoot(target));
     return {
       route,
       timeoutMs,
@@ -81,13 +88,17 @@ export async function buildRuntime(config: GatehouseConfig, services: RuntimeSer
       authMode: routeConfig.auth_mode,
       cors: routeConfig.cors === undefined ? undefined : compileCorsPolicy(routeConfig.cors),
       corsAllowPreflight: routeConfig.cors_allow_preflight,
-      pool: createUpstreamPool({
-        targets: routeConfig.to,
-        tlsSkipVerify: routeConfig.tls_skip_verify,
-        tlsCustomCa: routeConfig.tls_custom_ca,
-        timeoutMs,
-        idleTimeoutMs,
-      }),
+      staticFiles: staticRoot === undefined ? undefined : createStaticFiles(staticRoot.root),
+      pool:
+        staticRoot !== undefined
+          ? undefined
+          : createUpstreamPool({
+              targets: upstreams,
+              tlsSkipVerify: routeConfig.tls_skip_verify,
+              tlsCustomCa: routeConfig.tls_custom_ca,
+              timeoutMs,
+              idleTimeoutMs,
+            }),
     };
   });
   return {
@@ -99,7 +110,7 @@ export async function buildRuntime(config: GatehouseConfig, services: RuntimeSer
     identity,
     store,
     close: async () => {
-      await Promise.all([...routes.map((route) => route.pool.close()), identity?.close()]);
+      await Promise.all([...routes.map((route) => route.pool?.close()), identity?.close()]);
     },
   };
 }

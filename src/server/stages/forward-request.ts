@@ -13,7 +13,8 @@ export function forwardRequest(webSockets: WebSocketProxy): Stage {
   return async (ctx: RequestContext): Promise<StageResult> => {
     const routeRuntime = ctx.route;
     const target = ctx.upstream;
-    if (!routeRuntime || !target) throw new TypeError('forwardRequest runs after prepareUpstream');
+    const pool = routeRuntime?.pool;
+    if (!routeRuntime || !target || !pool) throw new TypeError('forwardRequest runs after prepareUpstream');
     const { config } = routeRuntime.route;
 
     if (ctx.upgrade) {
@@ -35,7 +36,7 @@ export function forwardRequest(webSockets: WebSocketProxy): Stage {
     }
 
     const result = await forward(ctx.req, ctx.res, {
-      pool: routeRuntime.pool,
+      pool,
       target,
       path: ctx.upstreamPath,
       query: ctx.query,

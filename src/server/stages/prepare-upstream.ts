@@ -14,6 +14,7 @@ export function prepareUpstream(ctx: RequestContext): StageResult {
   const routeRuntime = ctx.route;
   if (!routeRuntime) throw new TypeError('prepareUpstream runs after matchRoute');
   const { route, pool } = routeRuntime;
+  if (!pool) throw new TypeError('prepareUpstream runs on routes with upstreams; files are served before');
   const { config } = route;
   const target = pool.next();
   const incomingHost = ctx.req.headers.host ?? ctx.hostname;
