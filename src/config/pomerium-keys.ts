@@ -113,7 +113,6 @@ const rules: readonly KeyRule[] = [
   { key: 'allowed_idp_claims', scopes: ROUTE, comingWith: 'access policies' },
   { key: 'policy', scopes: ROUTE, comingWith: 'access policies' },
   { key: 'policy_file', scopes: ROUTE, comingWith: 'access policies' },
-  { key: 'dynamic_upstream', scopes: ROUTE, comingWith: 'dynamic upstreams' },
 ];
 
 function matches(rule: KeyRule, key: string): boolean {

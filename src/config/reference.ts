@@ -3,7 +3,7 @@
  * default live beside its validation), so docs/configuration.md cannot drift from what is accepted.
  */
 import { z } from 'zod';
-import { configSchema, routeSchema } from './schema.js';
+import { configSchema, dynamicUpstreamSchema, routeSchema } from './schema.js';
 
 interface KeyDoc {
   readonly key: string;
@@ -93,5 +93,9 @@ ${table(documentKeys(configSchema.shape))}
 ## Route keys (\`routes[]\`)
 
 ${table(documentKeys(routeSchema.shape))}
+
+## Dynamic upstream keys (\`routes[].dynamic_upstream\`)
+
+${table(documentKeys(dynamicUpstreamSchema.shape))}
 `;
 }

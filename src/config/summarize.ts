@@ -26,9 +26,20 @@ function describeFlags(route: RouteConfig): string {
   return flags.length === 0 ? '' : ` [${flags.join(', ')}]`;
 }
 
+/** Where the route forwards: its `to` URLs, or what a `dynamic_upstream` lets requests name. */
+function describeUpstreams(route: RouteConfig): string {
+  const dynamic = route.dynamic_upstream;
+  if (dynamic === undefined) return (route.to ?? []).map((to) => to.url).join(', ');
+  const privateAddresses = dynamic.allow_private_addresses ? ', private addresses allowed' : '';
+  return (
+    `${dynamic.scheme}://<${dynamic.host_header}>:<${dynamic.port_header}> ` +
+    `(hosts ${dynamic.allowed_hosts.join(', ')}; ports ${dynamic.allowed_ports.join(', ')}${privateAddresses})`
+  );
+}
+
 function describeRoute(route: RouteConfig, index: number): string {
   const name = route.name === undefined ? '' : ` (${route.name})`;
-  const upstreams = route.to.map((to) => to.url).join(', ');
+  const upstreams = describeUpstreams(route);
   return `routes[${index}]${name} ${route.from.url} ${describePathMatch(route)} → ${upstreams}${describeFlags(route)}`;
 }
 

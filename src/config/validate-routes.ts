@@ -5,6 +5,7 @@
  * reports still gets these checks too.
  */
 import { routeMappings, type Mapping } from './mapping.js';
+import { checkDynamicUpstream } from './validate-dynamic-upstream.js';
 import { countCaptureGroups, parseSubstitution } from './regex-rewrite.js';
 import type { PathSegment } from './problem.js';
 import type { ProblemAt } from './schema-issues.js';
@@ -102,6 +103,11 @@ function checkUpstreamHost(route: Mapping, at: (...keys: PathSegment[]) => PathS
 export function validateRoutes(routes: unknown): ProblemAt[] {
   return routeMappings(routes).flatMap(([index, route]) => {
     const at = (...keys: PathSegment[]) => ['routes', index, ...keys];
-    return [...checkMatchers(route, at), ...checkRewrites(route, at), ...checkUpstreamHost(route, at)];
+    return [
+      ...checkMatchers(route, at),
+      ...checkRewrites(route, at),
+      ...checkUpstreamHost(route, at),
+      ...checkDynamicUpstream(route, at),
+    ];
   });
 }

@@ -18,6 +18,7 @@ const PUBLIC_MESSAGES_BY_CODE: Partial<Readonly<Record<GatehouseError['code'], s
   ERR_IDP_UNAVAILABLE:
     'Sign-in is temporarily unavailable: the identity provider does not answer. Try again in a moment.',
   ERR_TOO_MANY_SIGN_INS: 'Too many sign-ins are in progress. Try again in a minute.',
+  ERR_DYNAMIC_UPSTREAM_UNRESOLVED: 'The upstream host the request names could not be resolved.',
 };
 
 const TITLES: Readonly<Record<number, string>> = {

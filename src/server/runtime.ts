@@ -5,6 +5,7 @@ import { compileCorsPolicy, type CorsPolicy } from '../cors/policy.js';
 import { compileRoutes, type CompiledRoute, type RouteTable } from '../routing/compile-routes.js';
 import { isStaticRoot } from '../config/urls.js';
 import { createStaticFiles, type StaticFiles } from '../proxy/static-files.js';
+import { createDynamicUpstream, type DynamicUpstream } from '../proxy/dynamic-upstream.js';
 import { createUpstreamPool, type UpstreamPool } from '../proxy/upstream-pool.js';
 import { compileIpRanges } from '../shared/ip-range.js';
 import type { Clock } from '../shared/clock.js';
@@ -22,6 +23,8 @@ export interface RouteRuntime {
   /** The upstream connections; undefined on a `file:///dir` route, which has `staticFiles` instead. */
   readonly pool: UpstreamPool | undefined;
   readonly staticFiles: StaticFiles | undefined;
+  /** `dynamic_upstream`: each request names its upstream; `pool` dispatches to the one it names. */
+  readonly dynamicUpstream: DynamicUpstream | undefined;
   readonly timeoutMs: number;
   readonly idleTimeoutMs: number;
   readonly responseHeaders: ResponseHeaderPlan;
@@ -76,8 +79,18 @@ export async function buildRuntime(config: GatehouseConfig, services: RuntimeSer
     const timeoutMs = routeConfig.timeout ?? config.default_upstream_timeout;
     const idleTimeoutMs = routeConfig.idle_timeout ?? DEFAULT_IDLE_TIMEOUT_MS;
     // The config allows a `file:` target only as the route's one `to` entry.
-    const staticRoot = routeConfig.to.find(isStaticRoot);
-    const upstreams = routeConfig.to.filter((target) => !isStaticRoot(target));
+    const staticRoot = routeConfig.to?.find(isStaticRoot);
+    const upstreams = (routeConfig.to ?? []).filter((target) => !isStaticRoot(target));
+    const upstreamSettings = {
+      tlsSkipVerify: routeConfig.tls_skip_verify,
+      tlsCustomCa: routeConfig.tls_custom_ca,
+      timeoutMs,
+      idleTimeoutMs,
+    };
+    const dynamicUpstream =
+      routeConfig.dynamic_upstream === undefined
+        ? undefined
+        : createDynamicUpstream({ config: routeConfig.dynamic_upstream, poolOptions: upstreamSettings });
     return {
       route,
       timeoutMs,
@@ -92,13 +105,8 @@ export async function buildRuntime(config: GatehouseConfig, services: RuntimeSer
       pool:
         staticRoot !== undefined
           ? undefined
-          : createUpstreamPool({
-              targets: upstreams,
-              tlsSkipVerify: routeConfig.tls_skip_verify,
-              tlsCustomCa: routeConfig.tls_custom_ca,
-              timeoutMs,
-              idleTimeoutMs,
-            }),
+          : (dynamicUpstream?.pool ?? createUpstreamPool({ ...upstreamSettings, targets: upstreams })),
+      dynamicUpstream,
     };
   });
   return {

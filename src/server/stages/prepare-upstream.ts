@@ -1,6 +1,8 @@
 import { isGatehouseAuthorization } from '../../auth/credentials.js';
 import { removeCookie } from '../../auth/session-cookie.js';
 import { buildUpstreamRequestHeaders, type UpstreamHeaders } from '../../proxy/request-headers.js';
+import type { UpstreamUrl } from '../../config/urls.js';
+import type { CompiledRoute } from '../../routing/compile-routes.js';
 import type { RequestContext } from '../context.js';
 import type { StageResult } from '../pipeline.js';
 
@@ -8,15 +10,30 @@ import type { StageResult } from '../pipeline.js';
  * Picks the upstream (round robin), rewrites the path, and builds the request headers the upstream will
  * see: hop-by-hop and spoofable identity headers removed, forwarding headers written by the proxy, and
  * Gatehouse's own credentials taken out — on public routes too, where a signed-in user's cookie still
- * arrives.
+ * arrives. On a `dynamic_upstream` route the upstream is the one the request names, checked and resolved
+ * first (dynamic-upstream.ts), and the headers that name it are not forwarded.
  */
-export function prepareUpstream(ctx: RequestContext): StageResult {
+export function prepareUpstream(ctx: RequestContext): StageResult | Promise<StageResult> {
   const routeRuntime = ctx.route;
   if (!routeRuntime) throw new TypeError('prepareUpstream runs after matchRoute');
   const { route, pool } = routeRuntime;
   if (!pool) throw new TypeError('prepareUpstream runs on routes with upstreams; files are served before');
+  const dynamic = routeRuntime.dynamicUpstream;
+  if (dynamic !== undefined) {
+    return dynamic
+      .resolveTarget(ctx.req.headers)
+      .then((target) => prepareRequest(ctx, route, target, dynamic.targetHeaders));
+  }
+  return prepareRequest(ctx, route, pool.next(), []);
+}
+
+function prepareRequest(
+  ctx: RequestContext,
+  route: CompiledRoute,
+  target: UpstreamUrl,
+  alsoRemove: readonly string[],
+): StageResult {
   const { config } = route;
-  const target = pool.next();
   const incomingHost = ctx.req.headers.host ?? ctx.hostname;
   ctx.upstream = target;
   ctx.upstreamPath = route.rewritePath(ctx.path);
@@ -29,7 +46,10 @@ export function prepareUpstream(ctx: RequestContext): StageResult {
     requestId: ctx.id,
     hostHeader: config.preserve_host_header ? incomingHost : (config.host_rewrite ?? target.host),
     set: config.set_request_headers,
-    remove: config.remove_request_headers,
+    remove:
+      alsoRemove.length === 0
+        ? config.remove_request_headers
+        : [...config.remove_request_headers, ...alsoRemove],
   });
   removeSessionCredentials(ctx.upstreamHeaders, ctx.runtime.config.cookie_name);
   return 'next';
