@@ -94,5 +94,8 @@ export function parseOriginEntry(entry: string): Parsed<OriginEntry> {
     return refuse(`must be only a scheme, host and port, like ${url.origin}`);
   }
   if (entry.endsWith('/')) return refuse(`must not end with "/": browsers send ${url.origin}`);
+  if (url.hostname.includes('*')) {
+    return refuse('may only have a wildcard as its first label, like https://*.example.com');
+  }
   return { ok: true, value: { kind: 'exact', origin: url.origin } };
 }

@@ -76,7 +76,6 @@ const expectedProblems: Record<string, readonly string[]> = {
     `authorize_service_url: ${NOT_IMPLEMENTED}Gatehouse runs as one service; remove it`,
     `tracing_provider: ${NOT_IMPLEMENTED}remove it`,
     `routes[0].tls_server_name: ${NOT_IMPLEMENTED}the TLS server name is the host of \`to\`; put that name in the to URL`,
-    `routes[0].cors_allow_preflight: ${NOT_YET('CORS')}`,
   ],
 };
 

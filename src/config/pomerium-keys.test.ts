@@ -55,8 +55,7 @@ describe('classifyUnknownKey', () => {
     ['allowed_idp_claims', 'route'],
     ['policy', 'route'],
     ['policy_file', 'route'],
-    ['cors_allow_preflight', 'route'],
-    ['cors', 'route'],
+    ['dynamic_upstream', 'route'],
     ['pass_identity_headers', 'route'],
     ['jwt_claims_headers', 'route'],
   ] as const)('refuses %s (%s) as not available yet', (key, scope) => {

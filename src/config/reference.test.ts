@@ -9,6 +9,17 @@ describe('the configuration reference', () => {
     expect(reference).toMatch(/\| `from` \| URL \| +\|/);
     expect(reference).toMatch(/\| `log_level` \| one of debug, info, warn, error \| `"info"` \|/);
     expect(reference).toMatch(/\| `routes` \| list of routes \| `\[\]` \|/);
+    expect(reference).toMatch(/\| `cors` \| CORS policy \(keys below\) \| +\|/);
+  });
+
+  it('documents the keys of a route’s cors block with their defaults', () => {
+    const reference = renderConfigReference();
+    expect(reference).toContain('## CORS keys (`routes[].cors`)');
+    expect(reference).toMatch(/\| `allowed_origins` \| list of origins \| +\|/);
+    expect(reference).toMatch(
+      /\| `allowed_methods` \| list of methods, or \* \| `\["GET","HEAD","POST"\]` \|/,
+    );
+    expect(reference).toMatch(/\| `allow_credentials` \| boolean \| `false` \|/);
   });
 
   it('is what docs/configuration.md holds, so the docs never drift from the schema', () => {

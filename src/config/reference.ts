@@ -3,7 +3,7 @@
  * default live beside its validation), so docs/configuration.md cannot drift from what is accepted.
  */
 import { z } from 'zod';
-import { configSchema, dynamicUpstreamSchema, routeSchema } from './schema.js';
+import { configSchema, corsSchema, routeSchema } from './schema.js';
 
 interface KeyDoc {
   readonly key: string;
@@ -94,8 +94,8 @@ ${table(documentKeys(configSchema.shape))}
 
 ${table(documentKeys(routeSchema.shape))}
 
-## Dynamic upstream keys (\`routes[].dynamic_upstream\`)
+## CORS keys (\`routes[].cors\`)
 
-${table(documentKeys(dynamicUpstreamSchema.shape))}
+${table(documentKeys(corsSchema.shape))}
 `;
 }

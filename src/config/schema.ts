@@ -14,7 +14,6 @@ import { parseOriginEntry } from './cors-origins.js';
 import { parseDuration } from './duration.js';
 import { knownIdpProviders } from './idp-providers.js';
 import { checkStaticTargets } from './static-root.js';
-import { isUpstreamHostPattern } from '../shared/upstream-host.js';
 import { parseRouteFrom, parseRouteTarget, type Parsed } from './urls.js';
 
 /** Header names are RFC 9110 §5.6.2 tokens. */
@@ -80,15 +79,24 @@ export const corsSchema = z.strictObject({
   allowed_methods: z
     .array(z.union([z.literal('*'), methodToken]))
     .default(['GET', 'HEAD', 'POST'])
-    .describe('Methods a preflight may ask for (case-sensitive); `*` for any, without credentials only.'),
+    .meta({
+      type: 'list of methods, or *',
+      description: 'Methods a preflight may ask for (case-sensitive); `*` for any, without credentials only.',
+    }),
   allowed_headers: z
     .array(z.union([z.literal('*'), headerName]))
     .default([])
-    .describe('Request headers a preflight may ask for; `*` for any except `Authorization`.'),
+    .meta({
+      type: 'list of header names, or *',
+      description: 'Request headers a preflight may ask for; `*` for any except `Authorization`.',
+    }),
   exposed_headers: z
     .array(z.union([z.literal('*'), headerName]))
     .default([])
-    .describe('Response headers scripts may read beyond the CORS-safelisted ones.'),
+    .meta({
+      type: 'list of header names, or *',
+      description: 'Response headers scripts may read beyond the CORS-safelisted ones.',
+    }),
   allow_credentials: z
     .boolean()
     .default(false)
@@ -107,43 +115,6 @@ export const corsSchema = z.strictObject({
     .describe(
       'With `*` and `allow_credentials`: echo any origin with credentials. Any website can then act as ' +
         'the signed-in user; for open APIs only, and warned about at every start.',
-    ),
-});
-
-/** A route's `dynamic_upstream:` block (DESIGN 1.4): the upstream named by each request's headers. */
-export const dynamicUpstreamSchema = z.strictObject({
-  host_header: headerName
-    .default('exo-proxy-orig-host')
-    .describe('The request header naming the upstream host: a DNS name or an IP address, no port.'),
-  port_header: headerName
-    .default('exo-proxy-orig-port')
-    .describe('The request header naming the upstream port.'),
-  scheme: z
-    .enum(['https', 'http'])
-    .default('https')
-    .describe('How Gatehouse talks to the upstream; `http` sends credentials in clear text.'),
-  allowed_hosts: z
-    .array(
-      z.string().refine(isUpstreamHostPattern, 'must be a host name, `*.` and a domain, or an IP address'),
-    )
-    .min(1, 'needs at least one host')
-    .meta({
-      type: 'list of host patterns',
-      description:
-        'Hosts a request may name: `keystone.example.com`, `*.example.com` (one or more labels below, ' +
-        'never the apex or look-alikes), or an IP address. Anything else is refused with 403.',
-    }),
-  allowed_ports: z
-    .array(z.int().min(1).max(65535))
-    .min(1, 'needs at least one port')
-    .default([443])
-    .meta({ type: 'list of ports', description: 'Ports a request may name.' }),
-  allow_private_addresses: z
-    .boolean()
-    .default(false)
-    .describe(
-      'Also connect to loopback, private (RFC 1918, ULA, CGNAT), link-local (cloud metadata) and other ' +
-        'non-public addresses. They are refused by default, checked after DNS resolution.',
     ),
 });
 
@@ -172,7 +143,6 @@ export const routeSchema = z.strictObject({
         }
       }),
     )
-    .optional()
     .meta({
       type: 'URL or list of URLs',
       description:
@@ -182,12 +152,6 @@ export const routeSchema = z.strictObject({
         'last segment has no extension; no listings; nothing outside the directory). The rewritten path ' +
         'names the file, so `prefix: /app` wants `prefix_rewrite: /`.',
     }),
-  dynamic_upstream: dynamicUpstreamSchema.optional().meta({
-    type: 'dynamic upstream (keys below)',
-    description:
-      'Instead of `to`: forward each request to the host and port its headers name (the cloud CORS ' +
-      'proxy), only to allowed hosts and ports at public addresses.',
-  }),
   prefix: z.string().optional().describe('Match paths equal to this or below it (segment-aware).'),
   path: z.string().optional().describe('Match exactly this path.'),
   regex: z.string().optional().describe('Match paths this regular expression matches in full.'),
@@ -246,9 +210,10 @@ export const routeSchema = z.strictObject({
     .describe(
       'Let in users whose email (exactly one `@`) is in one of these domains; subdomains do not count.',
     ),
-  cors: corsSchema
-    .optional()
-    .describe('The CORS policy Gatehouse answers for this route (see the CORS guides).'),
+  cors: corsSchema.optional().meta({
+    type: 'CORS policy (keys below)',
+    description: 'The CORS policy Gatehouse answers for this route (see the CORS guides).',
+  }),
   cors_allow_preflight: z
     .boolean()
     .default(false)
@@ -401,4 +366,3 @@ export type RouteConfig = z.output<typeof routeSchema>;
 export type GatehouseConfig = z.output<typeof configSchema>;
 export type AuthMode = (typeof authModes)[number];
 export type CorsConfig = z.output<typeof corsSchema>;
-export type DynamicUpstreamConfig = z.output<typeof dynamicUpstreamSchema>;

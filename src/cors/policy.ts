@@ -57,7 +57,7 @@ function compileOriginEntry(entry: OriginEntry): (origin: string) => boolean {
     case 'any':
       return () => true;
     case 'null':
-      return (origin) => origin === 'null';
+      return () => false; // `null` is decided in compileCorsPolicy
     case 'exact':
       return (origin) => origin === entry.origin;
     case 'regex': {
@@ -83,9 +83,13 @@ export function compileCorsPolicy(config: CorsConfig): CorsPolicy {
   const matchers = config.allowed_origins.map(compileOriginEntry);
   const anyOrigin = config.allowed_origins.some((entry) => entry.kind === 'any');
   const isPublic = anyOrigin && !config.allow_credentials;
+  // `null` is the opaque origin of sandboxed frames and data: pages of every site: only a literal `null`
+  // entry admits it (DESIGN 5, rule 4), never `*` echoed with credentials or a regex. A public `*` answers
+  // `*`, which browsers honour for every origin, null included, so there it is allowed like any other.
+  const allowsNull = isPublic || config.allowed_origins.some((entry) => entry.kind === 'null');
   const exposed = config.exposed_headers;
   return {
-    allowsOrigin: (origin) => matchers.some((matches) => matches(origin)),
+    allowsOrigin: (origin) => (origin === 'null' ? allowsNull : matchers.some((matches) => matches(origin))),
     isPublic,
     allowCredentials: config.allow_credentials,
     methods: config.allowed_methods.includes('*') ? undefined : new Set(config.allowed_methods),

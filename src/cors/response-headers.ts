@@ -32,14 +32,14 @@ export function applyCorsHeaders(
     if (name.startsWith(ACCESS_CONTROL_PREFIX)) delete headers[name];
   }
   if (policy.isPublic) {
-    if (origin !== undefined) headers['access-control-allow-origin'] = '*';
+    // The same answer for every request, with or without Origin, so no Vary: a cache may then hand a
+    // response fetched without Origin to a script (Fetch, "CORS protocol and HTTP caches").
+    headers['access-control-allow-origin'] = '*';
   } else {
     mergeVary(headers, 'Origin');
     if (origin === undefined || !policy.allowsOrigin(origin)) return;
     headers['access-control-allow-origin'] = origin;
     if (policy.allowCredentials) headers['access-control-allow-credentials'] = 'true';
   }
-  if (origin !== undefined && policy.exposeHeaders !== undefined) {
-    headers['access-control-expose-headers'] = policy.exposeHeaders;
-  }
+  if (policy.exposeHeaders !== undefined) headers['access-control-expose-headers'] = policy.exposeHeaders;
 }

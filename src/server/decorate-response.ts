@@ -9,7 +9,9 @@ import { applyResponseHeaders, type ResponseHeaders } from './response-headers.j
  * route's CORS headers on a `cors` route.
  */
 export function decorateResponse(ctx: RequestContext, _status: number, headers: ResponseHeaders): void {
-  applyResponseHeaders(ctx.route?.responseHeaders ?? ctx.runtime.responseHeaders, headers);
+  // A preflight is answered before match-route, by the route whose policy answers it (cors-route.ts).
+  const route = ctx.route ?? (ctx.preflight === 'answered' ? corsRouteOf(ctx) : undefined);
+  applyResponseHeaders(route?.responseHeaders ?? ctx.runtime.responseHeaders, headers);
   headers['x-request-id'] = ctx.id;
   // A preflight the proxy answered carries its own CORS headers (answer-preflight.ts).
   if (ctx.preflight === 'answered' || ctx.hostname === '') return;

@@ -42,8 +42,11 @@ export function answerPreflight(ctx: RequestContext): StageResult {
   });
   ctx.preflight = 'answered';
   const status = answer.allowed ? 204 : 403;
-  const headers: ResponseHeaders = { ...answer.headers, 'content-length': '0' };
+  const headers: ResponseHeaders = { 'content-length': '0' };
   decorateResponse(ctx, status, headers);
+  // The policy owns Access-Control-* on its route (DESIGN 5, rule 6): none from set_response_headers.
+  for (const name of Object.keys(headers)) if (name.startsWith('access-control-')) delete headers[name];
+  Object.assign(headers, answer.headers);
   ctx.res.writeHead(status, headers);
   ctx.res.end();
   return 'done';
