@@ -123,11 +123,11 @@ routes:
     const config = configOf(parse(INSECURE));
     const [route] = config.routes;
     expect(route?.from.host).toBe('app.gatehouse.test');
-    expect(route?.to[0]).toMatchObject({ origin: 'http://app:3000' });
+    expect(route?.to?.[0]).toMatchObject({ origin: 'http://app:3000' });
     expect(config.default_upstream_timeout).toBe(30_000);
     expect(Object.isFrozen(config)).toBe(true);
     expect(Object.isFrozen(config.routes)).toBe(true);
-    expect(Object.isFrozen(route?.to[0])).toBe(true);
+    expect(Object.isFrozen(route?.to?.[0])).toBe(true);
     expect(Object.isFrozen(route?.set_request_headers)).toBe(true);
   });
 });

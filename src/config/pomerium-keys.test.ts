@@ -55,7 +55,6 @@ describe('classifyUnknownKey', () => {
     ['allowed_idp_claims', 'route'],
     ['policy', 'route'],
     ['policy_file', 'route'],
-    ['dynamic_upstream', 'route'],
     ['pass_identity_headers', 'route'],
     ['jwt_claims_headers', 'route'],
   ] as const)('refuses %s (%s) as not available yet', (key, scope) => {

@@ -3,7 +3,7 @@
  * default live beside its validation), so docs/configuration.md cannot drift from what is accepted.
  */
 import { z } from 'zod';
-import { configSchema, corsSchema, routeSchema } from './schema.js';
+import { configSchema, corsSchema, dynamicUpstreamSchema, routeSchema } from './schema.js';
 
 interface KeyDoc {
   readonly key: string;
@@ -97,5 +97,9 @@ ${table(documentKeys(routeSchema.shape))}
 ## CORS keys (\`routes[].cors\`)
 
 ${table(documentKeys(corsSchema.shape))}
+
+## Dynamic upstream keys (\`routes[].dynamic_upstream\`)
+
+${table(documentKeys(dynamicUpstreamSchema.shape))}
 `;
 }

@@ -14,6 +14,7 @@ import { parseOriginEntry } from './cors-origins.js';
 import { parseDuration } from './duration.js';
 import { knownIdpProviders } from './idp-providers.js';
 import { checkStaticTargets } from './static-root.js';
+import { isUpstreamHostPattern } from '../shared/upstream-host.js';
 import { parseRouteFrom, parseRouteTarget, type Parsed } from './urls.js';
 
 /** Header names are RFC 9110 §5.6.2 tokens. */
@@ -118,6 +119,43 @@ export const corsSchema = z.strictObject({
     ),
 });
 
+/** A route's `dynamic_upstream:` block (DESIGN 1.4): the upstream named by each request's headers. */
+export const dynamicUpstreamSchema = z.strictObject({
+  host_header: headerName
+    .default('exo-proxy-orig-host')
+    .describe('The request header naming the upstream host: a DNS name or an IP address, no port.'),
+  port_header: headerName
+    .default('exo-proxy-orig-port')
+    .describe('The request header naming the upstream port.'),
+  scheme: z
+    .enum(['https', 'http'])
+    .default('https')
+    .describe('How Gatehouse talks to the upstream; `http` sends credentials in clear text.'),
+  allowed_hosts: z
+    .array(
+      z.string().refine(isUpstreamHostPattern, 'must be a host name, `*.` and a domain, or an IP address'),
+    )
+    .min(1, 'needs at least one host')
+    .meta({
+      type: 'list of host patterns',
+      description:
+        'Hosts a request may name: `keystone.example.com`, `*.example.com` (one or more labels below, ' +
+        'never the apex or look-alikes), or an IP address. Anything else is refused with 403.',
+    }),
+  allowed_ports: z
+    .array(z.int().min(1).max(65535))
+    .min(1, 'needs at least one port')
+    .default([443])
+    .meta({ type: 'list of ports', description: 'Ports a request may name.' }),
+  allow_private_addresses: z
+    .boolean()
+    .default(false)
+    .describe(
+      'Also connect to loopback, private (RFC 1918, ULA, CGNAT), link-local (cloud metadata) and other ' +
+        'non-public addresses. They are refused by default, checked after DNS resolution.',
+    ),
+});
+
 /** A route's `auth_mode` (DESIGN 4.3): what an unauthenticated request gets. */
 export const authModes = ['auto', 'redirect', 'api'] as const;
 
@@ -143,6 +181,7 @@ export const routeSchema = z.strictObject({
         }
       }),
     )
+    .optional()
     .meta({
       type: 'URL or list of URLs',
       description:
@@ -152,6 +191,12 @@ export const routeSchema = z.strictObject({
         'last segment has no extension; no listings; nothing outside the directory). The rewritten path ' +
         'names the file, so `prefix: /app` wants `prefix_rewrite: /`.',
     }),
+  dynamic_upstream: dynamicUpstreamSchema.optional().meta({
+    type: 'dynamic upstream (keys below)',
+    description:
+      'Instead of `to`: forward each request to the host and port its headers name (the cloud CORS ' +
+      'proxy), only to allowed hosts and ports at public addresses.',
+  }),
   prefix: z.string().optional().describe('Match paths equal to this or below it (segment-aware).'),
   path: z.string().optional().describe('Match exactly this path.'),
   regex: z.string().optional().describe('Match paths this regular expression matches in full.'),
@@ -366,3 +411,4 @@ export type RouteConfig = z.output<typeof routeSchema>;
 export type GatehouseConfig = z.output<typeof configSchema>;
 export type AuthMode = (typeof authModes)[number];
 export type CorsConfig = z.output<typeof corsSchema>;
+export type DynamicUpstreamConfig = z.output<typeof dynamicUpstreamSchema>;
