@@ -16,6 +16,7 @@ const GUIDES = [
   'spa-single-domain.md',
   'sharing-sessions-across-subdomains.md',
   'header-tokens-for-cross-origin-apis.md',
+  'cloud-cors-proxy.md',
   'migrating-from-pomerium-cors.md',
 ] as const;
 
