@@ -4,7 +4,9 @@
  */
 import type { LoginRequest } from '../auth/login-transaction.js';
 import { signLoginRequest } from '../auth/login-request.js';
-import { buildCsrfCookie } from '../auth/session-cookie.js';
+import { checkReturnUrl } from '../auth/redirect-allowlist.js';
+import { buildCsrfCookie, cookieDomainFor } from '../auth/session-cookie.js';
+import type { Parsed } from '../config/urls.js';
 import { matchHost } from '../routing/match-route.js';
 import { GatehouseError } from '../shared/errors.js';
 import type { RequestContext } from './context.js';
@@ -96,6 +98,48 @@ export async function redirectToIdp(
 }
 
 /**
+ * A return URL named by a client (`pomerium_redirect_uri`, a `Referer`): an http(s) page on a host one of
+ * this Gatehouse's routes serves, with the route's scheme — the only pages a sign-in may return to.
+ */
+export function checkRoutedReturnUrl(ctx: RequestContext, text: string): Parsed<URL> {
+  if (!URL.canParse(text)) return { ok: false, message: 'is not an absolute URL' };
+  // checkReturnUrl takes an http(s) origin; `javascript:` and `data:` have none (their origin is "null").
+  const { protocol, origin } = new URL(text);
+  if (protocol !== 'http:' && protocol !== 'https:')
+    return { ok: false, message: 'is not an http or https URL' };
+  const checked = checkReturnUrl(text, { origin });
+  if (!checked.ok) return checked;
+  const url = checked.value;
+  const port = url.port === '' ? undefined : Number(url.port);
+  const route = matchHost(ctx.runtime.table, url.hostname, port);
+  if (route === undefined || `${route.config.from.scheme}:` !== url.protocol) {
+    return { ok: false, message: 'is not an address this Gatehouse serves' };
+  }
+  return checked;
+}
+
+/**
+ * Where a script's 401 brings the user back after signing in: the page that made the call (its `Referer`)
+ * when that page is served here and shares the session being signed in to — the same host, or the same
+ * `cookie_domain` — so an SPA does not land on its API's raw JSON. Otherwise `request`: the URL that
+ * answered 401.
+ * Browsers send only the origin as `Referer` across origins (`strict-origin-when-cross-origin`), so a
+ * sibling-subdomain SPA comes back to its root.
+ */
+function loginRequestForScript(ctx: RequestContext, identity: Identity, request: LoginRequest): LoginRequest {
+  const referer = ctx.req.headers.referer;
+  const page = referer === undefined ? undefined : checkRoutedReturnUrl(ctx, referer);
+  if (page === undefined || !page.ok) return request;
+  const pageHost = page.value.hostname;
+  const shared = cookieDomainFor(identity.cookie, ctx.hostname);
+  const sharesSession =
+    pageHost === ctx.hostname ||
+    (shared !== undefined && cookieDomainFor(identity.cookie, pageHost) === shared);
+  // The page's host gets the cookie: with the shared cookie_domain it covers the API's host too.
+  return sharesSession ? { returnUrl: page.value.href, routeHost: pageHost, mode: 'cookie' } : request;
+}
+
+/**
  * What a request that needs a user and has none gets (DESIGN 4.3): a top-level navigation is sent to sign
  * in and returns here afterwards; everything else gets a 401 it can read, with `login_url`.
  */
@@ -112,6 +156,6 @@ export async function answerUnauthenticated(
   }
   throw new GatehouseError('ERR_UNAUTHENTICATED', reason, {
     headers: { 'www-authenticate': 'Pomerium' },
-    loginUrl: loginUrl(ctx, identity, request),
+    loginUrl: loginUrl(ctx, identity, loginRequestForScript(ctx, identity, request)),
   });
 }

@@ -123,6 +123,44 @@ describe('cookie_domain', () => {
   });
 });
 
+describe("a script's 401 returns to the page that made the call", () => {
+  /** What fetch() from a page of `pageOrigin` sends across origins: Referer is the origin alone. */
+  const scriptFrom = (referer: string) => ({
+    accept: '*/*',
+    'sec-fetch-mode': 'cors',
+    origin: new URL(referer).origin,
+    referer,
+  });
+  const loginUrlOf = (answer: HttpAnswer) =>
+    new URL((JSON.parse(answer.body) as { login_url: string }).login_url);
+
+  it('under one cookie_domain: signing in from api’s login_url lands back on app, signed in on both', async () => {
+    const page = shared.url(APP, '/');
+    const answer = await requestWithCookies(shared.url(API, '/data'), new CookieJar(), {
+      headers: scriptFrom(page.href),
+    });
+    expect(answer.status).toBe(401);
+    const jar = new CookieJar();
+    const visit = await navigate(loginUrlOf(answer), jar, ALICE, shared.idp);
+    expect(visit.url.href).toBe(page.href);
+    expect(visit.answer.status).toBe(200);
+    expect((await requestWithCookies(shared.url(API, '/data'), jar)).status).toBe(200);
+  });
+
+  it('without a shared cookie_domain (or from a page this Gatehouse does not serve) returns to the API URL', async () => {
+    for (const [world, referer] of [
+      [hostOnly, hostOnly.url(APP, '/').href],
+      [shared, 'https://evil.example/'],
+    ] as const) {
+      const answer = await requestWithCookies(world.url(API, '/data?x=1'), new CookieJar(), {
+        headers: scriptFrom(referer),
+      });
+      const visit = await navigate(loginUrlOf(answer), new CookieJar(), ALICE, world.idp);
+      expect(visit.url.href).toBe(world.url(API, '/data?x=1').href);
+    }
+  });
+});
+
 describe('authenticate_service_url', () => {
   it('sends the sign-in through the callback host and back to the page, with a cookie for the domain', async () => {
     const jar = new CookieJar();

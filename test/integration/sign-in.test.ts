@@ -125,6 +125,23 @@ describe('401 or 302', () => {
     expect(visit.url.href).toBe(world.url(APP, '/page').href);
   });
 
+  it('points a same-origin script’s login_url back to the page that made the call (its Referer)', async () => {
+    const page = world.url(APP, '/app/reports?tab=2');
+    const fetched = await requestWithCookies(world.url(APP, '/api/reports'), new CookieJar(), {
+      headers: {
+        accept: '*/*',
+        'sec-fetch-mode': 'cors',
+        'sec-fetch-site': 'same-origin',
+        referer: page.href,
+      },
+    });
+    expect(fetched.status).toBe(401);
+    const { login_url: loginUrl } = JSON.parse(fetched.body) as { login_url: string };
+    const visit = await navigate(new URL(loginUrl), new CookieJar(), ALICE, world.idp);
+    expect(visit.answer.status).toBe(200);
+    expect(visit.url.href).toBe(page.href);
+  });
+
   it('serves a public route to anyone without reading a session', async () => {
     const answer = await requestWithCookies(world.url(APP, '/public/x'), new CookieJar(), {
       headers: { cookie: '_pomerium=garbage' },

@@ -21,12 +21,12 @@ import {
   readSessionCookie,
 } from '../../auth/session-cookie.js';
 import type { CreatedSession } from '../../auth/session-service.js';
-import { matchHost } from '../../routing/match-route.js';
 import { GatehouseError } from '../../shared/errors.js';
 import type { RequestContext } from '../context.js';
 import { CALLBACK_PATH, type Identity } from '../identity.js';
 import {
   callbackOrigin,
+  checkRoutedReturnUrl,
   externalOrigin,
   externalUrl,
   isCallbackHost,
@@ -161,26 +161,13 @@ async function handoff(ctx: RequestContext): Promise<void> {
   redirectTo(ctx, returnUrl.value.href, cookies);
 }
 
-/**
- * The return URL an SPA asks for: a page served by one of this Gatehouse's routes — the only hosts whose
- * pages a sign-in may return to — or this host's root when none is named.
- */
+/** The return URL an SPA asks for (checked by checkRoutedReturnUrl), or this host's root when none is named. */
 function returnUrlOf(ctx: RequestContext): URL {
   const asked = queryOf(ctx).get('pomerium_redirect_uri');
   if (asked === null) return new URL(`${externalOrigin(ctx)}/`);
-  if (!URL.canParse(asked)) throw redirectInvalid('is not an absolute URL');
-  // checkReturnUrl takes an http(s) origin; `javascript:` and `data:` have none (their origin is "null").
-  const { protocol, origin } = new URL(asked);
-  if (protocol !== 'http:' && protocol !== 'https:') throw redirectInvalid('is not an http or https URL');
-  const checked = checkReturnUrl(asked, { origin });
+  const checked = checkRoutedReturnUrl(ctx, asked);
   if (!checked.ok) throw redirectInvalid(checked.message);
-  const url = checked.value;
-  const port = url.port === '' ? undefined : Number(url.port);
-  const route = matchHost(ctx.runtime.table, url.hostname, port);
-  if (route === undefined || `${route.config.from.scheme}:` !== url.protocol) {
-    throw redirectInvalid('is not an address this Gatehouse serves');
-  }
-  return url;
+  return checked.value;
 }
 
 async function signIn(ctx: RequestContext): Promise<void> {
