@@ -1,23 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { fixturePolicy, readOriginFixture } from '../../test/harness/cors.js';
 import { corsSchema } from '../config/schema.js';
 import { compileCorsPolicy, type CorsPolicy } from './policy.js';
 
-interface OriginCase {
-  readonly policy: string;
-  readonly origin: string;
-  readonly allowed: boolean;
-  readonly note: string;
-}
-
-interface OriginFixture {
-  readonly policies: Readonly<Record<string, Record<string, unknown>>>;
-  readonly cases: readonly OriginCase[];
-}
-
-const fixture = JSON.parse(
-  readFileSync(new URL('../../test/fixtures/cors/origins.json', import.meta.url), 'utf8'),
-) as OriginFixture;
+const fixture = readOriginFixture();
 
 /** A route's `cors:` block as the config parser reads it, compiled. */
 function policyOf(block: Record<string, unknown>): CorsPolicy {
@@ -26,9 +12,7 @@ function policyOf(block: Record<string, unknown>): CorsPolicy {
 
 describe('allowsOrigin', () => {
   it.each(fixture.cases)('$policy: $note ($origin) → $allowed', ({ policy, origin, allowed }) => {
-    const block = fixture.policies[policy];
-    if (block === undefined) throw new TypeError(`no policy ${policy} in the fixture`);
-    expect(policyOf(block).allowsOrigin(origin)).toBe(allowed);
+    expect(policyOf(fixturePolicy(fixture, policy)).allowsOrigin(origin)).toBe(allowed);
   });
 
   it('allows an origin when any of several entries matches it', () => {

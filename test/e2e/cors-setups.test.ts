@@ -1,10 +1,9 @@
-import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDevIdp, type DevIdp } from '../../src/demo/dev-idp.js';
+import type { DevIdp } from '../../src/demo/dev-idp.js';
 import { launchBrowser } from '../harness/browser.js';
 import { startGatehouse, type TestGatehouse } from '../harness/gatehouse.js';
-import { CLIENT_ID, CLIENT_SECRET, COOKIE_SECRET, SHARED_SECRET } from '../harness/sign-in.js';
+import { APP, httpsIdentityConfig, startBrowserIdp } from '../harness/sign-in.js';
 import { htmlPage, servePages, startHttpsPageServer, type HttpsPageServer } from '../harness/spa-pages.js';
 import { startUpstream, unusedPort, type RecordedRequest, type TestUpstream } from '../harness/upstream.js';
 
@@ -17,9 +16,6 @@ import { startUpstream, unusedPort, type RecordedRequest, type TestUpstream } fr
  * browser blocks.
  */
 
-const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/tls/${name}`, import.meta.url));
-
-const APP = 'app.example.test';
 const API = 'api.example.test';
 const NO_CORS_API = 'nocors.example.test';
 const AUTH = 'auth.example.test';
@@ -55,31 +51,38 @@ function apiUpstream(): Promise<TestUpstream> {
 // ---------------------------------------------------------------------------------------------------------
 // The SPAs. Minimal pages: a button that loads the reports into <pre id="out">, and the guide's code.
 
-/** Setup 1: the API under /api on the page's own origin. */
-const singleDomainSpa = htmlPage(
-  'Reports',
-  `<button id="load">Load reports</button><pre id="out"></pre>
+/**
+ * A reports SPA: a "Load reports" button (and `controls`) above <pre id="out">, where `render` shows what
+ * the API sent. `script`, the guide's code, defines `loadReports()`.
+ */
+const reportsSpa = (script: string, controls = ''): string =>
+  htmlPage(
+    'Reports',
+    `<button id="load">Load reports</button>${controls}<pre id="out"></pre>
 <script>
-async function loadReports() {
+function render(reports) {
+  document.getElementById('out').textContent = JSON.stringify(reports);
+}
+${script}
+document.getElementById('load').onclick = loadReports;
+</script>`,
+  );
+
+/** Setup 1: the API under /api on the page's own origin. */
+const singleDomainSpa = reportsSpa(`async function loadReports() {
   const response = await fetch('/api/reports'); // same origin: the session cookie goes along, no CORS
   if (response.status === 401) {
     // Nobody signed in (or the session ended): sign in, then come back to this page.
     location.assign('/.pomerium/sign_in?pomerium_redirect_uri=' + encodeURIComponent(location.href));
     return;
   }
-  document.getElementById('out').textContent = JSON.stringify(await response.json());
-}
-document.getElementById('load').onclick = loadReports;
-</script>`,
-);
+  render(await response.json());
+}`);
 
 /** Setup 2: the API on a sibling subdomain, the session cookie shared through cookie_domain. */
 const subdomainSpa = (apiOrigin: string): string =>
-  htmlPage(
-    'Reports',
-    `<button id="load">Load reports</button> <a id="sign-in">Sign in</a><pre id="out"></pre>
-<script>
-const API = '${apiOrigin}';
+  reportsSpa(
+    `const API = '${apiOrigin}';
 // Signing in through this page's own host comes back to this page.
 document.getElementById('sign-in').href =
   '/.pomerium/sign_in?pomerium_redirect_uri=' + encodeURIComponent(location.href);
@@ -91,19 +94,14 @@ async function loadReports() {
     location.assign(login_url);
     return;
   }
-  document.getElementById('out').textContent = JSON.stringify(await response.json());
-}
-document.getElementById('load').onclick = loadReports;
-</script>`,
+  render(await response.json());
+}`,
+    ' <a id="sign-in">Sign in</a>',
   );
 
 /** Setup 3: an SPA on another site holding a session token, sent as X-Pomerium-Authorization. */
 const headerTokenSpa = (apiOrigin: string): string =>
-  htmlPage(
-    'Reports',
-    `<button id="load">Load reports</button><pre id="out"></pre>
-<script>
-const API = '${apiOrigin}';
+  reportsSpa(`const API = '${apiOrigin}';
 // Back from the programmatic login: keep the token for this tab and take it out of the address bar.
 const landed = new URL(location.href);
 if (landed.searchParams.has('pomerium_jwt')) {
@@ -128,11 +126,8 @@ async function loadReports() {
     await signIn();
     return;
   }
-  document.getElementById('out').textContent = JSON.stringify(await response.json());
-}
-document.getElementById('load').onclick = loadReports;
-</script>`,
-  );
+  render(await response.json());
+}`);
 
 // ---------------------------------------------------------------------------------------------------------
 
@@ -213,18 +208,6 @@ describe('SPAs calling APIs through Gatehouse in a real browser', () => {
   let spaOrigin: string;
   const on = (host: string, path = '') => `https://${host}:${sharedPort}${path}`;
 
-  function identity(issuer: string): string {
-    return `certificate_file: ${fixture('localhost-cert.pem')}
-certificate_key_file: ${fixture('localhost-key.pem')}
-idp_provider: oidc
-idp_provider_url: ${issuer}
-idp_client_id: ${CLIENT_ID}
-idp_client_secret: ${CLIENT_SECRET}
-shared_secret: ${SHARED_SECRET}
-cookie_secret: ${COOKIE_SECRET}
-`;
-  }
-
   beforeAll(async () => {
     const [singlePort, port] = await Promise.all([unusedPort(), unusedPort()]);
     sharedPort = port;
@@ -237,21 +220,10 @@ cookie_secret: ${COOKIE_SECRET}
       launchBrowser(),
     ]);
     spaOrigin = `https://${SPA_HOST}:${spaServer.port}`;
-    idp = await startDevIdp({
-      host: '127.0.0.1',
-      port: 0,
-      issuerHostname: 'localhost',
-      clients: [
-        {
-          client_id: CLIENT_ID,
-          client_secret: CLIENT_SECRET,
-          redirect_uris: [`${singleOrigin}/oauth2/callback`, `${on(AUTH)}/oauth2/callback`],
-        },
-      ],
-    });
+    idp = await startBrowserIdp([singleOrigin, on(AUTH)]);
     // docs/spa-single-domain.md, plus an API route with auth_mode: redirect (what fetch cannot follow).
     single = await startGatehouse(
-      `${identity(idp.issuer)}routes:
+      `${httpsIdentityConfig(idp.issuer)}routes:
   - from: https://${APP}
     prefix: /api
     prefix_rewrite: /
@@ -271,47 +243,52 @@ cookie_secret: ${COOKIE_SECRET}
     );
     // docs/sharing-sessions-across-subdomains.md and docs/header-tokens-for-cross-origin-apis.md, each API
     // also on a host whose route lacks the setting that makes it work.
-    shared = await startGatehouse(
-      `${identity(idp.issuer)}authenticate_service_url: ${on(AUTH)}
-cookie_domain: .example.test
-routes:
-  - from: https://${APP}
-    to: ${subdomainPages.url}
-    allow_public_unauthenticated_access: true
-  - from: https://${API}
+    /** The reports API on `host` for example.com users, a 401 for scripts; `cors` is its policy. */
+    const apiRoute = (host: string, cors = '') => `  - from: https://${host}
     to: ${api.url}
     allowed_domains: [example.com]
     auth_mode: api
-    cors:
+${cors}`;
+    const apiRoutes = [
+      apiRoute(
+        API,
+        `    cors:
       allowed_origins: ['${on(APP)}']
       allowed_methods: [GET, POST, PUT, DELETE]
       allowed_headers: [Content-Type]
       exposed_headers: [X-Request-Id]
       allow_credentials: true
       max_age: 600
-  - from: https://${NO_CORS_API}
-    to: ${api.url}
-    allowed_domains: [example.com]
-    auth_mode: api
-  - from: https://${DATA}
-    to: ${api.url}
-    allowed_domains: [example.com]
-    auth_mode: api
-    cors:
+`,
+      ),
+      apiRoute(NO_CORS_API),
+      apiRoute(
+        DATA,
+        `    cors:
       allowed_origins: ['${spaOrigin}']
       allowed_methods: [GET, POST, PUT, DELETE]
       allowed_headers: [Content-Type, X-Pomerium-Authorization]
       exposed_headers: [X-Request-Id]
       max_age: 600
-  - from: https://${DATA_WITHOUT_TOKEN_HEADER}
-    to: ${api.url}
-    allowed_domains: [example.com]
-    auth_mode: api
-    cors:
+`,
+      ),
+      apiRoute(
+        DATA_WITHOUT_TOKEN_HEADER,
+        `    cors:
       allowed_origins: ['${spaOrigin}']
       allowed_methods: [GET, POST, PUT, DELETE]
       allowed_headers: [Content-Type]
 `,
+      ),
+    ];
+    shared = await startGatehouse(
+      `${httpsIdentityConfig(idp.issuer)}authenticate_service_url: ${on(AUTH)}
+cookie_domain: .example.test
+routes:
+  - from: https://${APP}
+    to: ${subdomainPages.url}
+    allow_public_unauthenticated_access: true
+${apiRoutes.join('')}`,
       { ADDRESS: `127.0.0.1:${sharedPort}` },
     );
   });

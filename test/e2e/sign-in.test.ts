@@ -1,10 +1,9 @@
-import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDevIdp, type DevIdp } from '../../src/demo/dev-idp.js';
+import type { DevIdp } from '../../src/demo/dev-idp.js';
 import { launchBrowser } from '../harness/browser.js';
 import { startGatehouse, type TestGatehouse } from '../harness/gatehouse.js';
-import { CLIENT_ID, CLIENT_SECRET, COOKIE_SECRET, SHARED_SECRET } from '../harness/sign-in.js';
+import { APP, httpsIdentityConfig, startBrowserIdp } from '../harness/sign-in.js';
 import { startUpstream, unusedPort, type TestUpstream } from '../harness/upstream.js';
 
 /**
@@ -14,9 +13,6 @@ import { startUpstream, unusedPort, type TestUpstream } from '../harness/upstrea
  * this only works because everything of Gatehouse's is https; the IdP is plain http on loopback.
  */
 describe('signing in and out in a real browser', () => {
-  const APP = 'app.example.test';
-  const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/tls/${name}`, import.meta.url));
-
   let browser: Browser;
   let upstream: TestUpstream;
   let idp: DevIdp;
@@ -33,29 +29,11 @@ describe('signing in and out in a real browser', () => {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
       res.end(`<!doctype html><title>App</title><h1>Quarterly reports</h1><p id="path">${path}</p>`);
     });
-    idp = await startDevIdp({
-      host: '127.0.0.1',
-      port: 0,
-      issuerHostname: 'localhost',
-      clients: [
-        {
-          client_id: CLIENT_ID,
-          client_secret: CLIENT_SECRET,
-          redirect_uris: [`${origin}/oauth2/callback`],
-          post_logout_redirect_uris: [`${origin}/public/signed-out`],
-        },
-      ],
-    });
+    idp = await startBrowserIdp([origin], [`${origin}/public/signed-out`]);
     gatehouse = await startGatehouse(
-      `certificate_file: ${fixture('localhost-cert.pem')}
-certificate_key_file: ${fixture('localhost-key.pem')}
-idp_provider: oidc
-idp_provider_url: ${idp.issuer}
-idp_client_id: ${CLIENT_ID}
-idp_client_secret: ${CLIENT_SECRET}
-shared_secret: ${SHARED_SECRET}
-cookie_secret: ${COOKIE_SECRET}
-signout_redirect_url: ${origin}/public/signed-out
+      httpsIdentityConfig(
+        idp.issuer,
+        `signout_redirect_url: ${origin}/public/signed-out
 routes:
   - from: https://${APP}
     prefix: /public
@@ -65,6 +43,7 @@ routes:
     to: ${upstream.url}
     allow_any_authenticated_user: true
 `,
+      ),
       { ADDRESS: `127.0.0.1:${port}` },
     );
     browser = await launchBrowser();

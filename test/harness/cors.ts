@@ -2,6 +2,7 @@
  * What CORS tests look at in an answer: its `Access-Control-*` headers, how often a header came on the
  * wire, and the preflight a browser sends (WHATWG Fetch, "CORS-preflight request").
  */
+import { readFileSync } from 'node:fs';
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import { send, type ClientResponse } from './client.js';
 
@@ -80,4 +81,31 @@ export function sendFromOrigin(
     },
     ...(init.body === undefined ? {} : { body: init.body }),
   });
+}
+
+/** One case of test/fixtures/cors/origins.json: an origin a named policy allows or refuses. */
+export interface OriginCase {
+  readonly policy: string;
+  readonly origin: string;
+  readonly allowed: boolean;
+  readonly note: string;
+}
+
+/** test/fixtures/cors/origins.json: `cors:` blocks by name, and the origins each allows or refuses. */
+export interface OriginFixture {
+  readonly policies: Readonly<Record<string, Record<string, unknown>>>;
+  readonly cases: readonly OriginCase[];
+}
+
+export function readOriginFixture(): OriginFixture {
+  return JSON.parse(
+    readFileSync(new URL('../fixtures/cors/origins.json', import.meta.url), 'utf8'),
+  ) as OriginFixture;
+}
+
+/** The `cors:` block named `policy` in the fixture; throws when there is none. */
+export function fixturePolicy(fixture: OriginFixture, policy: string): Record<string, unknown> {
+  const block = fixture.policies[policy];
+  if (block === undefined) throw new TypeError(`no policy ${policy} in the fixture`);
+  return block;
 }

@@ -4,7 +4,8 @@
  * register `http://<host>:<port>/oauth2/callback` for every test host. Browsers are played by a CookieJar
  * that follows redirects the way a browser navigating would.
  */
-import { startDevIdp, type DevIdp } from '../../src/demo/dev-idp.js';
+import { fileURLToPath } from 'node:url';
+import { startDevIdp, type DevIdp, type DevIdpOptions } from '../../src/demo/dev-idp.js';
 import { decodeCheckedSecret, deriveAuthKeys } from '../../src/auth/secrets.js';
 import { openSessionRecord, type SessionRecord } from '../../src/auth/session-record.js';
 import { verifySessionToken } from '../../src/auth/session-token.js';
@@ -28,6 +29,12 @@ export const ALICE = 'alice';
 export const ALICE_EMAIL = 'alice@example.com';
 export const BOB = 'bob';
 export const BOB_EMAIL = 'bob@contractor.example';
+
+/**
+ * The session service's default cache time (src/auth/session-service.ts): how long an instance serves a
+ * verified token from memory.
+ */
+export const SESSION_CACHE_TTL_MS = 3000;
 
 /** Headers of a top-level navigation in a browser (Fetch metadata, HTML preferred). */
 export const NAVIGATION = {
@@ -76,17 +83,58 @@ export function signedInRoute(from: string, to: string, extra = ''): string {
   return `  - from: ${from}\n    to: ${to}\n    allow_any_authenticated_user: true\n${extra}`;
 }
 
-/** The common top of a test config: plain http, the IdP, the client and the test secrets. */
-export function identityConfig(issuer: string, extra = ''): string {
-  return `insecure_server: true
-idp_provider: oidc
+/** The IdP, the client and the test secrets: config lines every sign-in test has. */
+const identityLines = (issuer: string): string => `idp_provider: oidc
 idp_provider_url: ${issuer}
 idp_client_id: ${CLIENT_ID}
 idp_client_secret: ${CLIENT_SECRET}
 shared_secret: ${SHARED_SECRET}
 cookie_secret: ${COOKIE_SECRET}
-cookie_secure: false
+`;
+
+/** The common top of a test config: plain http, the IdP, the client and the test secrets. */
+export function identityConfig(issuer: string, extra = ''): string {
+  return `insecure_server: true
+${identityLines(issuer)}cookie_secure: false
 ${extra}`;
+}
+
+const tlsFixture = (name: string): string =>
+  fileURLToPath(new URL(`../fixtures/tls/${name}`, import.meta.url));
+
+/**
+ * The common top of a browser test's config: https with the self-signed test certificate (browsers open it
+ * with certificate errors ignored), so cookies stay `Secure` as by default; the IdP, the client and the
+ * test secrets.
+ */
+export function httpsIdentityConfig(issuer: string, extra = ''): string {
+  return `certificate_file: ${tlsFixture('localhost-cert.pem')}
+certificate_key_file: ${tlsFixture('localhost-key.pem')}
+${identityLines(issuer)}${extra}`;
+}
+
+/**
+ * The development IdP on loopback with Gatehouse's client (CLIENT_ID, CLIENT_SECRET) registered for
+ * `<origin>/oauth2/callback` on every callback origin.
+ */
+function startIdpForOrigins(
+  callbackOrigins: readonly string[],
+  postLogoutRedirects: readonly string[],
+  more: Pick<DevIdpOptions, 'issuerHostname' | 'accessTokenTtlSeconds'>,
+): Promise<DevIdp> {
+  return startDevIdp({
+    host: '127.0.0.1',
+    port: 0,
+    clients: [
+      {
+        client_id: CLIENT_ID,
+        client_secret: CLIENT_SECRET,
+        redirect_uris: callbackOrigins.map((origin) => `${origin}/oauth2/callback`),
+        post_logout_redirect_uris: [...postLogoutRedirects],
+      },
+    ],
+    ...more,
+  });
 }
 
 export interface SignInIdpOptions {
@@ -103,21 +151,24 @@ export interface SignInIdpOptions {
  * ({@link startSignInWorld}) or one run through the CLI on `port`.
  */
 export function startSignInIdp(options: SignInIdpOptions): Promise<DevIdp> {
-  return startDevIdp({
-    host: '127.0.0.1',
-    port: 0,
-    clients: [
-      {
-        client_id: CLIENT_ID,
-        client_secret: CLIENT_SECRET,
-        redirect_uris: options.callbackHosts.map((host) => `http://${host}:${options.port}/oauth2/callback`),
-        post_logout_redirect_uris: [...(options.postLogoutRedirects ?? [])],
-      },
-    ],
-    ...(options.accessTokenTtlSeconds === undefined
+  return startIdpForOrigins(
+    options.callbackHosts.map((host) => `http://${host}:${options.port}`),
+    options.postLogoutRedirects ?? [],
+    options.accessTokenTtlSeconds === undefined
       ? {}
-      : { accessTokenTtlSeconds: options.accessTokenTtlSeconds }),
-  });
+      : { accessTokenTtlSeconds: options.accessTokenTtlSeconds },
+  );
+}
+
+/**
+ * The development IdP for a browser test, named `localhost`, with Gatehouse's client registered for
+ * `<origin>/oauth2/callback` on every one of Gatehouse's https origins (`https://app.example.test:<port>`).
+ */
+export function startBrowserIdp(
+  callbackOrigins: readonly string[],
+  postLogoutRedirects: readonly string[] = [],
+): Promise<DevIdp> {
+  return startIdpForOrigins(callbackOrigins, postLogoutRedirects, { issuerHostname: 'localhost' });
 }
 
 const urlOn =
@@ -162,6 +213,17 @@ export async function startSignInWorld(options: SignInWorldOptions): Promise<Sig
       await Promise.all([idp.close(), upstream.close()]);
     },
   };
+}
+
+/**
+ * A world signing in through {@link APP} alone: its config is {@link identityConfig} with `top` (a session
+ * store, cookie settings) and then the `routes:` list, given the upstream's URL.
+ */
+export function startAppWorld(routes: (upstream: string) => string, top = ''): Promise<SignInWorld> {
+  return startSignInWorld({
+    callbackHosts: [APP],
+    config: ({ issuer, upstream }) => identityConfig(issuer, `${top}routes:\n${routes(upstream)}`),
+  });
 }
 
 export interface Visit {

@@ -6,27 +6,18 @@
  * Access-Control-* header on the preflight, and an answer without CORS headers. The upstream records that
  * no preflight ever reached it and that every actual request did.
  */
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { accessControlHeaders, sendFromOrigin, sendPreflight } from '../harness/cors.js';
+import {
+  accessControlHeaders,
+  fixturePolicy,
+  readOriginFixture,
+  sendFromOrigin,
+  sendPreflight,
+} from '../harness/cors.js';
 import { plainHttpConfig, publicRoute, startGatehouse, type TestGatehouse } from '../harness/gatehouse.js';
 import { startUpstream, type TestUpstream } from '../harness/upstream.js';
 
-interface OriginCase {
-  readonly policy: string;
-  readonly origin: string;
-  readonly allowed: boolean;
-  readonly note: string;
-}
-
-interface OriginFixture {
-  readonly policies: Readonly<Record<string, Record<string, unknown>>>;
-  readonly cases: readonly OriginCase[];
-}
-
-const fixture = JSON.parse(
-  readFileSync(new URL('../fixtures/cors/origins.json', import.meta.url), 'utf8'),
-) as OriginFixture;
+const fixture = readOriginFixture();
 
 /** Each fixture policy is one route on a host of its own. */
 const hostOf = (policy: string) => `${policy}.origins.cors.test`;
@@ -61,8 +52,7 @@ function isPublicPolicy(policy: Record<string, unknown>): boolean {
 }
 
 describe.each(fixture.cases)('$policy: $note ($origin)', ({ policy, origin, allowed }) => {
-  const config = fixture.policies[policy];
-  if (config === undefined) throw new TypeError(`no policy ${policy} in the fixture`);
+  const config = fixturePolicy(fixture, policy);
   const host = hostOf(policy);
   const allowOrigin = isPublicPolicy(config) ? '*' : origin;
   const credentials = config.allow_credentials === true ? { 'access-control-allow-credentials': 'true' } : {};

@@ -142,6 +142,13 @@ function errorCodeOf(response: ClientResponse): string | undefined {
   return (JSON.parse(response.body) as { code?: string }).code;
 }
 
+/** Expects Gatehouse's own error answer, `status` with `code`, readable by the app (the route's CORS). */
+function expectErrorForApp(response: ClientResponse, status: number, code: string): void {
+  expect(response.status).toBe(status);
+  expect(errorCodeOf(response)).toBe(code);
+  expect(response.headers['access-control-allow-origin']).toBe(APP);
+}
+
 /** Runs `act` and returns how many requests reached the plain-http upstream meanwhile. */
 async function requestsReaching(act: () => Promise<unknown>): Promise<number> {
   const before = upstream.requests.length;
@@ -238,9 +245,7 @@ describe('CORS on the proxied answers', () => {
 
   it('puts CORS headers on its own 400 so the app can read why', async () => {
     const response = await viaProxy('/proxy/v3', { port: String(upstream.port), headers: { origin: APP } });
-    expect(response.status).toBe(400);
-    expect(response.headers['access-control-allow-origin']).toBe(APP);
-    expect(errorCodeOf(response)).toBe('ERR_DYNAMIC_UPSTREAM_HEADER_INVALID');
+    expectErrorForApp(response, 400, 'ERR_DYNAMIC_UPSTREAM_HEADER_INVALID');
   });
 
   it('without a cors block, answers without any Access-Control-* header', async () => {
@@ -287,9 +292,7 @@ describe('requests the proxy refuses', () => {
         port: port === 'PORT' ? String(upstream.port) : port,
         headers: { origin: APP },
       });
-      expect(response.status).toBe(403);
-      expect(errorCodeOf(response)).toBe('ERR_DYNAMIC_UPSTREAM_REFUSED');
-      expect(response.headers['access-control-allow-origin']).toBe(APP);
+      expectErrorForApp(response, 403, 'ERR_DYNAMIC_UPSTREAM_REFUSED');
     });
     expect(forwarded).toBe(0);
   });
@@ -334,8 +337,6 @@ describe('requests the proxy refuses', () => {
       port: String(upstream.port),
       headers: { origin: APP },
     });
-    expect(response.status).toBe(502);
-    expect(errorCodeOf(response)).toBe('ERR_DYNAMIC_UPSTREAM_UNRESOLVED');
-    expect(response.headers['access-control-allow-origin']).toBe(APP);
+    expectErrorForApp(response, 502, 'ERR_DYNAMIC_UPSTREAM_UNRESOLVED');
   });
 });

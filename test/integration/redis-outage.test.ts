@@ -12,21 +12,19 @@ import {
   ALICE,
   APP,
   BOB,
-  identityConfig,
   navigate,
   NAVIGATION,
   postSignOut,
   redisStoreConfig,
   requestWithToken,
+  SESSION_CACHE_TTL_MS,
   signedInRoute,
   signedInSession,
-  startSignInWorld,
+  startAppWorld,
   type GatehouseInstance,
   type SignInWorld,
 } from '../harness/sign-in.js';
 
-/** The session service's default: how long an instance serves a verified token from memory. */
-const CACHE_TTL_MS = 3000;
 /** The Redis store's command timeout (1 s) and some room: what /readyz may take when Redis is silent. */
 const READINESS_BOUND_MS = 1500;
 
@@ -37,15 +35,10 @@ let instanceB: GatehouseInstance;
 
 beforeAll(async () => {
   redis = await startPrivateRedis();
-  world = await startSignInWorld({
-    callbackHosts: [APP],
-    config: ({ issuer, upstream }) =>
-      identityConfig(
-        issuer,
-        `${redisStoreConfig(uniqueKeyPrefix(), redis.connectionString)}routes:
-${signedInRoute(`http://${APP}`, upstream)}`,
-      ),
-  });
+  world = await startAppWorld(
+    (upstream) => signedInRoute(`http://${APP}`, upstream),
+    redisStoreConfig(uniqueKeyPrefix(), redis.connectionString),
+  );
   instanceB = await world.startInstance();
 });
 
@@ -91,7 +84,7 @@ describe('Redis stops and starts again', () => {
     await redis.stop();
     const stoppedAt = Date.now();
     // Otherwise the cache entry could be close to expiry already, and what follows would prove little.
-    expect(stoppedAt - signInStartedAt).toBeLessThan(CACHE_TTL_MS / 2);
+    expect(stoppedAt - signInStartedAt).toBeLessThan(SESSION_CACHE_TTL_MS / 2);
 
     // Cached: no store needed.
     expect((await requestWithToken(url('/cached'), token)).status).toBe(200);
@@ -117,10 +110,10 @@ describe('Redis stops and starts again', () => {
         outageAnswer = answer;
         return true;
       },
-      CACHE_TTL_MS + 1000,
+      SESSION_CACHE_TTL_MS + 1000,
     );
     const expiredAt = Date.now();
-    expect(expiredAt - signInStartedAt).toBeGreaterThanOrEqual(CACHE_TTL_MS);
+    expect(expiredAt - signInStartedAt).toBeGreaterThanOrEqual(SESSION_CACHE_TTL_MS);
     expectStoreUnavailableJson(outageAnswer!);
     expect(outageAnswer?.headers['retry-after']).toBe('1');
     expectStoreUnavailableHtml(await requestWithCookies(url('/cached'), jar, { headers: NAVIGATION }));

@@ -29,6 +29,7 @@ import {
   redisStoreConfig,
   SHARED_SECRET,
   signedInRoute,
+  startAppWorld,
   startSignInWorld,
   type SignInWorld,
 } from '../harness/sign-in.js';
@@ -190,15 +191,11 @@ const keyPrefix = uniqueKeyPrefix();
 let world: SignInWorld;
 
 beforeAll(async () => {
-  world = await startSignInWorld({
-    callbackHosts: [APP],
-    config: ({ issuer, upstream }) =>
-      identityConfig(
-        issuer,
-        `${redisStoreConfig(keyPrefix)}routes:
-${publicRoute(`http://${APP}`, upstream, '    prefix: /public\n')}${signedInRoute(`http://${APP}`, upstream)}`,
-      ),
-  });
+  world = await startAppWorld(
+    (upstream) =>
+      `${publicRoute(`http://${APP}`, upstream, '    prefix: /public\n')}${signedInRoute(`http://${APP}`, upstream)}`,
+    redisStoreConfig(keyPrefix),
+  );
 });
 
 afterAll(async () => {

@@ -9,20 +9,18 @@ import { CookieJar, requestWithCookies, type HttpAnswer } from '../harness/idp.j
 import {
   ALICE,
   APP,
-  identityConfig,
   openSharedRedisSessions,
   postSignOut,
   requestWithToken,
+  SESSION_CACHE_TTL_MS,
   signedInRoute,
   signedInSession,
-  startSignInWorld,
+  startAppWorld,
   type GatehouseInstance,
   type SharedRedisSessions,
   type SignInWorld,
 } from '../harness/sign-in.js';
 
-/** The session service's default: how long an instance serves a verified token from memory. */
-const CACHE_TTL_MS = 3000;
 const REVOCATION_DEADLINE_MS = 1000;
 
 let redis: SharedRedisSessions;
@@ -32,11 +30,7 @@ let instanceB: GatehouseInstance;
 
 beforeAll(async () => {
   redis = await openSharedRedisSessions();
-  world = await startSignInWorld({
-    callbackHosts: [APP],
-    config: ({ issuer, upstream }) =>
-      identityConfig(issuer, `${redis.storeConfig}routes:\n${signedInRoute(`http://${APP}`, upstream)}`),
-  });
+  world = await startAppWorld((upstream) => signedInRoute(`http://${APP}`, upstream), redis.storeConfig);
   instanceB = await world.startInstance();
 });
 
@@ -110,7 +104,7 @@ describe('two instances sharing Redis', () => {
     ).toBeDefined();
     expect((refusedAt ?? Infinity) - signedOutAt).toBeLessThan(REVOCATION_DEADLINE_MS);
     // A's cache entry would still have been fresh: the refusal came from the revocation message.
-    expect((refusedAt ?? Infinity) - cachedAt).toBeLessThan(CACHE_TTL_MS);
+    expect((refusedAt ?? Infinity) - cachedAt).toBeLessThan(SESSION_CACHE_TTL_MS);
     expect(await redis.stored.recordOf(token)).toBeUndefined();
   });
 });

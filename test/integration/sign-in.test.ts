@@ -12,32 +12,25 @@ import {
   APP,
   BOB,
   BOB_EMAIL,
-  identityConfig,
   navigate,
   NAVIGATION,
   signedInJar,
   signedInRoute,
   signedInSession,
-  startSignInWorld,
+  startAppWorld,
   type SignInWorld,
 } from '../harness/sign-in.js';
 
 let world: SignInWorld;
 
 beforeAll(async () => {
-  world = await startSignInWorld({
-    callbackHosts: [APP],
-    config: ({ issuer, upstream }) =>
-      identityConfig(
-        issuer,
-        `routes:
-  - from: http://${APP}
+  world = await startAppWorld(
+    (upstream) => `  - from: http://${APP}
     prefix: /admin
     to: ${upstream}
     allowed_users: [${ALICE_EMAIL}]
 ${publicRoute(`http://${APP}`, upstream, '    prefix: /public\n')}${signedInRoute(`http://${APP}`, upstream)}`,
-      ),
-  });
+  );
 });
 
 afterAll(async () => {

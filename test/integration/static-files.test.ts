@@ -21,15 +21,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { send, sendRaw, type ClientRequest } from '../harness/client.js';
 import { pollUntil } from '../harness/process.js';
 import { CookieJar, requestWithCookies } from '../harness/idp.js';
-import {
-  ALICE,
-  APP,
-  identityConfig,
-  NAVIGATION,
-  signedInJar,
-  startSignInWorld,
-  type SignInWorld,
-} from '../harness/sign-in.js';
+import { ALICE, APP, NAVIGATION, signedInJar, startAppWorld, type SignInWorld } from '../harness/sign-in.js';
 
 const FILES = 'files.example.test';
 const OTHER_ORIGIN = 'https://other.example.test';
@@ -99,13 +91,8 @@ beforeAll(async () => {
   symlinkSync('/etc', join(site, 'etc'));
   symlinkSync('../outside/secret.txt', join(site, 'leak.txt'));
 
-  world = await startSignInWorld({
-    callbackHosts: [APP],
-    config: ({ issuer, upstream }) =>
-      identityConfig(
-        issuer,
-        `routes:
-  - from: http://${APP}
+  world = await startAppWorld(
+    (upstream) => `  - from: http://${APP}
     prefix: /app
     prefix_rewrite: /
     to: file://${site}
@@ -126,8 +113,7 @@ beforeAll(async () => {
     to: file://${site}/
     allow_public_unauthenticated_access: true
 `,
-      ),
-  });
+  );
 });
 
 afterAll(async () => {
