@@ -4,6 +4,7 @@
  * (DESIGN 6) comes later; these follow the rules it states for emails: exactly one `@`, domain compared
  * exactly.
  */
+import { domainOf, foldAsciiCase } from '../shared/email-domain.js';
 
 /** The route keys, as the config spells them; an absent key is unset. */
 export interface AccessShortcuts {
@@ -25,27 +26,6 @@ export interface AccessSubject {
 export type AccessDecision = 'allow' | 'deny' | 'sign-in';
 
 export type AccessCheck = (subject: AccessSubject | undefined) => AccessDecision;
-
-/**
- * Case folding for emails and domains, ASCII letters only: DNS names compare case-insensitively in ASCII
- * alone (RFC 4343 §3), and Unicode folding would let `\u212A` (KELVIN SIGN) pass for `k` or `İ` grow a
- * combining dot.
- */
-function foldAsciiCase(value: string): string {
-  return value.replace(/[A-Z]/g, (letter) => letter.toLowerCase());
-}
-
-/**
- * The domain of an email with exactly one `@` and a non-empty local part and domain, case-folded; otherwise
- * `undefined`. RFC 5322 would allow a quoted `@` in the local part, but an address an IdP's string and a
- * naive parser read differently (`a@evil.com@example.com`) is exactly what an attacker registers.
- */
-function domainOf(email: string): string | undefined {
-  const parts = email.split('@');
-  if (parts.length !== 2) return undefined;
-  const [local = '', domain = ''] = parts;
-  return local === '' || domain === '' ? undefined : foldAsciiCase(domain);
-}
 
 export function compileAccessShortcuts(shortcuts: AccessShortcuts): AccessCheck {
   if (shortcuts.allow_public_unauthenticated_access === true) return () => 'allow';
