@@ -19,9 +19,7 @@ import { issuerMayUsePlainHttp } from '../config/validate-identity.js';
 import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
 import type { KvStore } from '../store/kv-store.js';
-
-/** Where the IdP sends the browser back (registered at the IdP as `<host>/oauth2/callback`). */
-export const CALLBACK_PATH = '/oauth2/callback';
+import { CALLBACK_PATH } from './sign-in.js';
 
 /**
  * Sign-ins one process may begin per login-transaction lifetime (ten minutes): far above what people

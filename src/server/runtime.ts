@@ -11,7 +11,7 @@ import { compileIpRanges } from '../shared/ip-range.js';
 import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
 import type { KvStore } from '../store/kv-store.js';
-import { buildIdentity, type Identity } from './identity.js';
+import type { Identity } from './identity.js';
 import { planResponseHeaders, type ResponseHeaderPlan } from './response-headers.js';
 
 /** Pomerium's default `idle_timeout` for a route. */
@@ -71,6 +71,9 @@ export async function buildRuntime(config: GatehouseConfig, services: RuntimeSer
   let store: KvStore | undefined;
   if (needsSignIn(config)) {
     store = await services.openStore();
+    // Loaded only when some route needs sign-in: the OIDC client and JWS libraries are the biggest part of
+    // the process's memory, and a proxy of public routes never uses them.
+    const { buildIdentity } = await import('./identity.js');
     identity = await buildIdentity(config, { store, clock: services.clock, logger: services.logger });
   }
   const table = compileRoutes(config.routes);

@@ -11,8 +11,11 @@ import { matchHost } from '../routing/match-route.js';
 import { GatehouseError } from '../shared/errors.js';
 import type { RequestContext } from './context.js';
 import { redirectTo } from './endpoints/respond.js';
-import { CALLBACK_PATH, type Identity } from './identity.js';
+import type { Identity } from './identity.js';
 import { answerForUnauthenticated } from './login-decision.js';
+
+/** Where the IdP sends the browser back (registered at the IdP as `<host>/oauth2/callback`). */
+export const CALLBACK_PATH = '/oauth2/callback';
 
 /** Where `/oauth2/start` takes a signed login request on the callback host. */
 export const START_PATH = '/oauth2/start';

@@ -3,7 +3,6 @@ import type { Clock } from '../shared/clock.js';
 import { GatehouseError } from '../shared/errors.js';
 import type { KvStore } from './kv-store.js';
 import { MemoryStore } from './memory-store.js';
-import { openRedisStore } from './redis-store.js';
 import { parseRedisConnectionString } from './redis-url.js';
 
 export type StoreType = 'memory' | 'redis';
@@ -34,6 +33,8 @@ export async function createStore(options: CreateStoreOptions): Promise<KvStore>
           'databroker_storage_connection_string: required when databroker_storage_type is redis',
         );
       }
+      // ioredis is loaded only for a Redis store: it is a large part of an idle process's memory.
+      const { openRedisStore } = await import('./redis-store.js');
       return openRedisStore({
         target: parseRedisConnectionString(options.connectionString),
         keyPrefix: options.keyPrefix,

@@ -23,8 +23,9 @@ import {
 import type { CreatedSession } from '../../auth/session-service.js';
 import { GatehouseError } from '../../shared/errors.js';
 import type { RequestContext } from '../context.js';
-import { CALLBACK_PATH, type Identity } from '../identity.js';
+import type { Identity } from '../identity.js';
 import {
+  CALLBACK_PATH,
   callbackOrigin,
   checkRoutedReturnUrl,
   externalOrigin,
