@@ -141,7 +141,7 @@ const CONTROL_CHARACTER = /[\x00-\x1f\x7f]/;
  * fragment. Percent escapes in the path are decoded (`file:///srv/my%20app`). Whether the directory
  * exists is checked where the config is validated (static-root.ts), not here.
  */
-export function parseStaticRoot(url: string): Parsed<StaticRoot> {
+function parseStaticRoot(url: string): Parsed<StaticRoot> {
   const match = FILE_URL.exec(url.trim());
   const rest = match?.[1] ?? '';
   if (!rest.startsWith('//')) {

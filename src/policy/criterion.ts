@@ -178,7 +178,7 @@ const COMPILERS: Readonly<Record<string, CriterionCompiler>> = {
   },
 };
 
-export const CRITERION_NAMES = [...Object.keys(COMPILERS), 'claim/<name>'];
+const CRITERION_NAMES = [...Object.keys(COMPILERS), 'claim/<name>'];
 
 const CLAIM_PREFIX = 'claim/';
 

@@ -23,7 +23,7 @@ export interface MatcherOptions {
   readonly allowNonStrings: boolean;
 }
 
-export const MATCHER_OPERATORS = ['is', 'contains', 'starts_with', 'ends_with', 'in', 'not_in'] as const;
+const MATCHER_OPERATORS = ['is', 'contains', 'starts_with', 'ends_with', 'in', 'not_in'] as const;
 const OPERATOR_LIST = MATCHER_OPERATORS.join(', ');
 
 type Operator = (typeof MATCHER_OPERATORS)[number];

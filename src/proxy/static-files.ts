@@ -31,7 +31,7 @@ import { pipeline } from 'node:stream/promises';
 import { GatehouseError } from '../shared/errors.js';
 
 /** Media types by lower-case extension; the rest is `application/octet-stream` (with `nosniff`). */
-export const CONTENT_TYPES: Readonly<Record<string, string>> = Object.freeze({
+const CONTENT_TYPES: Readonly<Record<string, string>> = Object.freeze({
   html: 'text/html; charset=utf-8',
   htm: 'text/html; charset=utf-8',
   // RFC 9239: text/javascript is the one media type for JavaScript, modules included.
@@ -55,7 +55,7 @@ export const CONTENT_TYPES: Readonly<Record<string, string>> = Object.freeze({
   wasm: 'application/wasm',
 });
 
-export const DEFAULT_CONTENT_TYPE = 'application/octet-stream';
+const DEFAULT_CONTENT_TYPE = 'application/octet-stream';
 
 const INDEX_FILE = 'index.html';
 const ALLOWED_METHODS = 'GET, HEAD';

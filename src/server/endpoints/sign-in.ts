@@ -39,7 +39,7 @@ import {
 import type { Endpoint } from './endpoint-app.js';
 import { respond, redirectTo } from './respond.js';
 
-export const HANDOFF_PATH = '/.pomerium/callback';
+const HANDOFF_PATH = '/.pomerium/callback';
 
 /** The identity of this runtime; 404 when no route needs sign-in, as if the endpoint did not exist. */
 export function identityOf(ctx: RequestContext): Identity {
