@@ -25,8 +25,9 @@ const TYPE_NAMES: Readonly<Record<string, string>> = {
   record: 'a mapping of keys to values',
 };
 
-function describeValue(value: unknown): string {
-  if (value === null) return 'an empty value';
+/** How a problem names the value it got: short, and never a whole mapping. */
+export function describeValue(value: unknown): string {
+  if (value === null || value === undefined) return 'an empty value';
   if (Array.isArray(value)) return 'a list';
   switch (typeof value) {
     case 'string':

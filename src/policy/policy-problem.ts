@@ -5,6 +5,8 @@
  */
 import type { PathSegment } from '../config/problem.js';
 
+export { describeValue } from '../config/schema-issues.js';
+
 export type { PathSegment };
 
 export interface PolicyProblem {
@@ -22,19 +24,3 @@ export function entriesOf(value: Readonly<Record<string, unknown>>): [string, un
   return Object.keys(value).map((key) => [key, value[key]]);
 }
 
-/** How a problem names the value it got: short, and never a whole mapping. */
-export function describeValue(value: unknown): string {
-  if (value === null || value === undefined) return 'an empty value';
-  if (Array.isArray(value)) return 'a list';
-  switch (typeof value) {
-    case 'string':
-      return value.length > 40 ? `"${value.slice(0, 40)}…"` : JSON.stringify(value);
-    case 'number':
-    case 'boolean':
-      return String(value);
-    case 'object':
-      return 'a mapping';
-    default:
-      return typeof value;
-  }
-}
